@@ -1,0 +1,1 @@
+"""The project schema: Pydantic models, preset loading, cross-field rules."""
