@@ -1,0 +1,32 @@
+"""Shared test set-up: user state goes to a temp dir; golden files update only on request."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_user_state(tmp_path_factory: pytest.TempPathFactory):
+    """Caches and runs never touch the developer's home; one cache per test session."""
+    cache = tmp_path_factory.mktemp("orchestrator-cache")
+    old = os.environ.get("ORCHESTRATOR_CACHE")
+    os.environ.setdefault("ORCHESTRATOR_CACHE", str(cache))
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    yield
+    if old is None:
+        os.environ.pop("ORCHESTRATOR_CACHE", None)
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
