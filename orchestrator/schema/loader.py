@@ -78,6 +78,12 @@ def _is_path_annotation(annotation: Any) -> bool:
     return any(_is_path_annotation(arg) for arg in typing.get_args(annotation))
 
 
+def _is_path_field(info: Any) -> bool:
+    # pydantic moves a field's own Annotated metadata to `info.metadata`
+    direct = any(isinstance(m, AfterValidator) and m.func in _PATH_VALIDATORS for m in info.metadata)
+    return direct or _is_path_annotation(info.annotation)
+
+
 def _anchor(value: str, directory: Path) -> str:
     if value.startswith((base.HUB_PREFIX, base.BUILTIN_PREFIX, "~", "$")) or Path(value).is_absolute():
         return value
@@ -90,7 +96,7 @@ def anchor_paths(raw: dict[str, Any], directory: Path, model: type[BaseModel] = 
         info = model.model_fields.get(key)
         if info is None:
             continue
-        if _is_path_annotation(info.annotation):
+        if _is_path_field(info):
             if isinstance(value, str):
                 raw[key] = _anchor(value, directory)
             continue
@@ -197,7 +203,7 @@ def apply_override(raw: dict[str, Any], assignment: str) -> None:
 def _is_path_at(parts: list[str | int]) -> bool:
     model = model_at(Project, tuple(parts[:-1]))
     info = model.model_fields.get(str(parts[-1])) if model else None
-    return bool(info and _is_path_annotation(info.annotation))
+    return bool(info and _is_path_field(info))
 
 
 # --- the whole load ------------------------------------------------------------------------------
