@@ -23,7 +23,7 @@ _OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 class Project(StrictModel):
     schema_version: int = Field(CURRENT_VERSION, description="Version of this preset format; older presets are migrated.")
-    name: str = Field(description="Project name; the LoRA file is <name>.safetensors. → --output_name")
+    name: str = Field(description="Project name; the LoRA file is `<name>.safetensors`. → --output_name")
     description: str = Field("", description="One line saying what this project trains. → --training_comment")
     model: ModelSpec
     subjects: list[Subject] = Field(min_length=1, description="The concepts to teach, one [[subjects]] table each.")

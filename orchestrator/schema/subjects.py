@@ -20,7 +20,7 @@ class Subject(StrictModel):
         )
     )
     class_word: str | None = Field(
-        None, description="What the subject is (`man`, `woman`, `dog`). → class_tokens = \"<trigger> <class_word>\""
+        None, description="What the subject is (`man`, `woman`, `dog`). → class_tokens = `<trigger> <class_word>`"
     )
     images: PresetPath = Field(description="Folder of training images with their captions. → image_dir")
     repeats: int = Field(ge=1, description="Times each image is seen per epoch. → num_repeats")
