@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
+from testpaths import FIXTURES, REPO  # noqa: F401 - shared with the test modules
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

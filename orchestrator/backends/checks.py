@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from orchestrator.compile.compiled import Compiled
 from orchestrator.compile.launch import training_script
 from orchestrator.problems import Problem
+from orchestrator.schema.base import is_local_ref
 from orchestrator.schema.project import Project
 
 
-def backend_problems(project: Project, compiled: Compiled) -> list[Problem]:
-    flat = compiled.flat_config()
-    if project.trainer.backend == "sd-scripts":
-        from orchestrator.backends.sdscripts.options import check_config
+def sd_scripts_problems(project: Project, compiled: Compiled) -> list[Problem]:
+    from orchestrator.backends.sdscripts import options, rules
+    from orchestrator.backends.sdscripts.models import family_problems
 
-        return check_config(flat, training_script(project))
+    flat = compiled.flat_config()
+    script = training_script(project)
+    table, source = options.table_for(script, project.trainer.path, project.trainer.python)
+    found = rules.check(project, flat)
+    covered = {p.location.rsplit(".", 1)[-1] for p in found}
+    problems = [p for p in options.check_config(flat, script, table=table) if p.location.split(": ", 1)[-1] not in covered]
+    problems += found
+    if source:
+        problems.append(Problem("trainer", source, severity="info", code="options-source"))
+    base = project.model.base
+    if is_local_ref(base) and Path(base).exists():
+        problems += family_problems(project.model.family, Path(base))
+    return problems
+
+
+def backend_problems(project: Project, compiled: Compiled) -> list[Problem]:
+    if project.trainer.backend == "sd-scripts":
+        return sd_scripts_problems(project, compiled)
     try:
         from orchestrator.backends.builtin.capabilities import check_options
     except ImportError:  # the embedded trainer is not part of this installation
         return [Problem("trainer.backend", "the builtin trainer is not available in this installation", "Reinstall orchestrator")]
-    return check_options(flat)
+    return check_options(compiled.flat_config())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import toml
 
-from conftest import REPO
+from testpaths import REPO
 from orchestrator.cli import COMMANDS, main
 from orchestrator.schema.reference import BEGIN, END, markdown
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import toml
 
-from conftest import FIXTURES, REPO
+from testpaths import FIXTURES, REPO
 from orchestrator.compile.compiled import CompilePaths, TrainerLocation, compile_project
 from orchestrator.schema.loader import load_project
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from testpaths import FIXTURES, REPO
 from orchestrator.backends.sdscripts import options
 from orchestrator.compile.compiled import CompilePaths, compile_project
 from orchestrator.compile.launch import training_script

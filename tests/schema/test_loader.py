@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from testpaths import REPO
 from orchestrator.problems import ProjectInvalid
 from orchestrator.schema.loader import load_project
 

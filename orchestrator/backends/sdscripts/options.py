@@ -76,9 +76,29 @@ def _type_ok(kind: str, value: Any) -> bool:
 _TYPE_WORDS = {"flag": "true or false", "int": "a whole number", "float": "a number", "int_or_float": "a number", "str": "text"}
 
 
-def check_config(flat: dict[str, Any], script: str = "train_network.py", where: str = "config.toml") -> list[Problem]:
+def table_for(script: str, path=None, python=None) -> tuple[dict[str, OptionSpec], str]:
+    """The installed trainer's options when one is found (cached per commit), else the snapshot.
+
+    Returns the table and a note saying where it came from ("" for the installed parser).
+    """
+    from orchestrator.backends.sdscripts.introspect import cached_options, to_table
+    from orchestrator.backends.sdscripts.locate import locate
+
+    install, _ = locate(path, python)
+    if install is None:
+        return options_for(script), f"options checked against the {PINNED_RELEASE} snapshot (no sd-scripts installation found)"
+    try:
+        return to_table(cached_options(install, script)), ""
+    except Exception as exc:  # noqa: BLE001 - a broken install must not hide the snapshot's checks
+        first = str(exc).splitlines()[0]
+        return options_for(script), f"options checked against the {PINNED_RELEASE} snapshot ({first})"
+
+
+def check_config(
+    flat: dict[str, Any], script: str = "train_network.py", where: str = "config.toml", table: dict[str, OptionSpec] | None = None
+) -> list[Problem]:
     """Unknown keys, wrong types and invalid choices in a flattened training config."""
-    table = options_for(script)
+    table = table if table is not None else options_for(script)
     problems: list[Problem] = []
     for key, value in flat.items():
         spec = table.get(key)
