@@ -28,6 +28,8 @@ def importable(name):
         return False, f"{type(exc).__name__}: {exc}"
 
 
+# The trainer's scripts run from the checkout, so its `library` package imports from there.
+sys.path.insert(0, os.getcwd())
 report = {"python": platform.python_version(), "executable": sys.executable, "packages": {}, "imports": {}}
 for dist in ("torch", "torchvision", "accelerate", "transformers", "diffusers", "xformers", "bitsandbytes",
              "safetensors", "voluptuous", "toml", "lycoris-lora", "prodigyopt"):
