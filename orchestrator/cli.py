@@ -49,6 +49,8 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
 def _compile_args(p: argparse.ArgumentParser) -> None:
     _project_args(p)
     p.add_argument("-o", "--output", required=True, help="folder to write the TOMLs, prompts and command into")
+    p.add_argument("--target", choices=["local", "slurm"], default="local",
+                   help="slurm also writes train.sbatch (one task per node, srun + accelerate launch)")
     p.add_argument("--allow-pickle", action="store_true", help="accept .ckpt/.pt checkpoints (they can run code)")
 
 
@@ -64,6 +66,43 @@ def _presets_args(p: argparse.ArgumentParser) -> None:
     copy.add_argument("destination", help="file to write, e.g. my-lora.toml")
 
 
+def _trainer_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    doctor = sub.add_parser("doctor", help="check the sd-scripts checkout, its Python, torch, GPUs and accelerate config")
+    doctor.add_argument("--path", help="sd-scripts checkout (default: $ORCHESTRATOR_SD_SCRIPTS, then vendor/sd-scripts)")
+    doctor.add_argument("--python", help="the trainer's Python (default: a venv inside the checkout)")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _tag_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", metavar="DIR|PRESET", help="an image folder, or a preset (tags every subject's images with its trigger)")
+    p.add_argument("--model", default="SmilingWolf/wd-vit-tagger-v3", metavar="NAME|PATH",
+                   help="Hugging Face repo id or a folder with model.onnx + selected_tags.csv (WD14) or tags.txt (DeepDanbooru)")
+    p.add_argument("--profile", choices=["auto", "wd14", "deepdanbooru"], default="auto", help="preprocessing (auto: from the tag list)")
+    p.add_argument("--mode", choices=["new", "merge", "overwrite"], default="new",
+                   help="new: only images without a caption; merge: append missing tags; overwrite: replace (with a backup)")
+    p.add_argument("--write", action="store_true", help="write the captions (default: a dry run showing the changes)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--general-threshold", type=float, metavar="P", help="minimum general-tag score (WD14 0.35, DeepDanbooru 0.5)")
+    p.add_argument("--character-threshold", type=float, metavar="P", help="minimum character-tag score (WD14 0.85, DeepDanbooru 0.5)")
+    p.add_argument("--mcut", action="store_true", help="per-image thresholds by Maximum Cut (largest score gap) instead")
+    p.add_argument("--rating", choices=["drop", "first", "last"], default="drop", help="the rating tag (general, sensitive, ...)")
+    p.add_argument("--exclude", action="append", default=[], metavar="TAGS", help="tags never written, comma-separated; repeatable")
+    p.add_argument("--replace", action="append", default=[], metavar="OLD=NEW", help="write NEW for OLD (empty NEW drops it); repeatable")
+    p.add_argument("--keep-underscores", action="store_true", help="keep tagger spellings (default: underscores to spaces, kaomoji kept)")
+    p.add_argument("--max-tags", type=int, metavar="N", help="at most N tags per image, highest scores first")
+    p.add_argument("--character-first", action="store_true", help="character tags before general ones")
+    p.add_argument("--trigger", help="trigger word written first (a folder; a preset uses each subject's)")
+    p.add_argument("--no-trigger", action="store_true", help="do not prepend the trigger word")
+    p.add_argument("--caption-extension", metavar="EXT", help="caption file extension for a folder (default .txt)")
+    p.add_argument("--subject", action="append", metavar="NAME", help="with a preset: only this subject; repeatable")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
+    p.add_argument("--batch-size", type=int, metavar="N", help="images per network run (default 8, or the model's fixed batch)")
+    p.add_argument("--workers", type=int, metavar="N", help="image decoding threads (default: CPU cores)")
+    p.add_argument("--threads", type=int, metavar="N", help="onnxruntime threads (default: CPU cores)")
+    p.add_argument("--provider", action="append", metavar="NAME", help="onnxruntime provider, e.g. CUDAExecutionProvider (default: best available)")
+
+
 COMMANDS = [
     Command("validate", "validate", "check a preset, its dataset folders and the compiled options",
             "orchestrator validate presets/captain.toml --set training.epochs=5", _validate_args),
@@ -75,6 +114,10 @@ COMMANDS = [
             "orchestrator schema > orchestrator.schema.json", _schema_args),
     Command("presets", "presets_cmd", "list or copy the shipped presets",
             "orchestrator presets copy captain my-lora.toml", _presets_args),
+    Command("trainer", "trainer_cmd", "check the real trainer's installation (sd-scripts)",
+            "orchestrator trainer doctor", _trainer_args),
+    Command("tag", "tag_cmd", "auto-caption images with an ONNX tagger (WD14, DeepDanbooru); dry run unless --write",
+            "orchestrator tag datasets/captain/hxh --model SmilingWolf/wd-vit-tagger-v3 --mode merge --write", _tag_args),
 ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from orchestrator.schema.project import Project
 DATASET_CONFIG = "dataset_config.toml"
 TRAINING_CONFIG = "config.toml"
 SAMPLE_PROMPTS = "sample_prompts.txt"
+ACCELERATE_CONFIG = "accelerate_config.json"
 COMMAND_JSON = "command.json"
 COMMAND_SH = "command.sh"
 
@@ -52,6 +53,7 @@ class Compiled:
     sample_prompts: list[str]
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    accelerate_config: dict[str, Any] | None = None  # sd-scripts only
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
 
@@ -68,6 +70,8 @@ class Compiled:
             DATASET_CONFIG: header.format("--dataset_config") + tomli_w.dumps(self.dataset_config),
             TRAINING_CONFIG: header.format("--config_file") + tomli_w.dumps(self.config),
         }
+        if self.accelerate_config is not None:
+            files[ACCELERATE_CONFIG] = json.dumps(self.accelerate_config, indent=2) + "\n"
         if self.sample_prompts:
             files[SAMPLE_PROMPTS] = "\n".join(self.sample_prompts) + "\n"
         files[COMMAND_JSON] = json.dumps({"argv": self.argv, "env": self.env}, indent=2, ensure_ascii=False) + "\n"
@@ -114,12 +118,15 @@ def compile_project(
     )
     config_path = paths.compiled_dir / TRAINING_CONFIG
     dataset_path = paths.compiled_dir / DATASET_CONFIG
+    accelerate = None
     if project.trainer.backend == "builtin":
         argv = launch.builtin_argv(python=trainer.python, config_file=config_path, dataset_config=dataset_path)
     else:
         checkout = trainer.checkout or Path("vendor/sd-scripts")
+        accelerate = launch.accelerate_config(project.launch, project.training.mixed_precision)
         argv = launch.sd_scripts_argv(
-            project, python=trainer.python, checkout=checkout, config_file=config_path, dataset_config=dataset_path
+            project, python=trainer.python, checkout=checkout, config_file=config_path, dataset_config=dataset_path,
+            accelerate_config_file=paths.compiled_dir / ACCELERATE_CONFIG,
         )
     warnings = []
     for where, ref in (("model.base", project.model.base), ("model.vae", project.model.vae)):
@@ -134,6 +141,7 @@ def compile_project(
         sample_prompts=prompts,
         argv=argv,
         env={},
+        accelerate_config=accelerate,
         warnings=warnings,
         errors=_extra_args_problems(config),
     )

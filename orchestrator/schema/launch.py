@@ -14,6 +14,7 @@ class Launch(StrictModel):
     machine_rank: int = Field(0, ge=0, description="This machine's rank. → accelerate --machine_rank")
     main_process_ip: str | None = Field(None, description="Address of rank 0 (multi-machine). → accelerate --main_process_ip")
     main_process_port: int | None = Field(None, ge=1, le=65535, description="Port of rank 0. → accelerate --main_process_port")
+    cpu: bool = Field(False, description="Train on the CPU (tests and tiny models only; mixed_precision must be \"no\"). → accelerate --cpu")
     num_cpu_threads_per_process: int = Field(1, ge=1, description="CPU threads per process. → accelerate --num_cpu_threads_per_process")
 
     @model_validator(mode="after")

@@ -181,3 +181,13 @@ def shuffle_keeps_trigger(p: Project) -> Iterator[Problem]:
                 "Set keep_tokens = 1 to keep the trigger first",
                 severity="warning",
             )
+
+
+@rule
+def cpu_training_is_full_precision(p: Project) -> Iterator[Problem]:
+    if p.launch.cpu and p.training.mixed_precision != "no":
+        yield Problem(
+            "training.mixed_precision",
+            f"{p.training.mixed_precision!r} needs a GPU but launch.cpu is true (accelerate: 'requires a GPU')",
+            "Set training.mixed_precision = \"no\" for CPU training",
+        )

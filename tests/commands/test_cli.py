@@ -63,7 +63,8 @@ def test_compile_writes_files_that_parse(tmp_path, capsys):
     out = tmp_path / "out dir é"
     assert main(["compile", CAPTAIN, "-o", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["command.json", "command.sh", "config.toml", "dataset_config.toml", "sample_prompts.txt"]
+    assert names == ["accelerate_config.json", "command.json", "command.sh", "config.toml", "dataset_config.toml",
+                     "sample_prompts.txt"]
     config = toml.loads((out / "config.toml").read_text(encoding="utf-8"))
     assert config["saving"]["output_dir"] == str(out / "output")
     assert (out / "command.sh").stat().st_mode & 0o111
