@@ -32,7 +32,7 @@ for action in parser._actions:
         "action": action_name,
         "default": repr(action.default),
         "choices": [repr(c) for c in action.choices] if action.choices else [],
-        "nargs": action.nargs if isinstance(action.nargs, str) else (None if action.nargs is None else str(action.nargs)),
+        "nargs": action.nargs if isinstance(action.nargs, str) else (None if action.nargs in (None, 0) else str(action.nargs)),
         "aliases": [s.lstrip("-") for s in action.option_strings if s.lstrip("-") != name],
     })
 print(json.dumps(options))
