@@ -107,7 +107,7 @@ def compile_project(
 ) -> Compiled:
     """Project → dataset_config, config, sample prompts and the launch argv. No I/O."""
     model_paths = dict(model_paths or {})
-    prompts = configs.sample_prompt_lines(project) if project.samples.enabled else []
+    prompts = configs.sample_prompt_lines(project) if project.samples.active else []
     prompts_path = paths.compiled_dir / SAMPLE_PROMPTS if prompts else None
     config = configs.training_config(
         project,

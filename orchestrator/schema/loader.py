@@ -114,6 +114,25 @@ def anchor_paths(raw: dict[str, Any], directory: Path, model: type[BaseModel] = 
 # --- extends ------------------------------------------------------------------------------
 
 
+# Keys that exclude each other: setting one in a child preset or with --set drops the
+# others it inherited (TOML cannot unset a value, and `epochs` + `max_steps` is an error).
+ALTERNATIVES = {
+    "training": ("epochs", "max_steps"),
+    "samples": ("every_n_epochs", "every_n_steps"),
+}
+
+
+def _drop_replaced_alternatives(merged: dict[str, Any], child: dict[str, Any]) -> None:
+    for section, keys in ALTERNATIVES.items():
+        chosen = child.get(section)
+        if not isinstance(chosen, dict) or not isinstance(merged.get(section), dict):
+            continue
+        if any(k in chosen for k in keys):
+            for key in keys:
+                if key not in chosen:
+                    merged[section].pop(key, None)
+
+
 def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """Tables merge key by key; everything else (values, arrays, [[subjects]]) the child replaces."""
     merged = copy.deepcopy(parent)
@@ -122,6 +141,7 @@ def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
+    _drop_replaced_alternatives(merged, child)
     return merged
 
 
@@ -190,6 +210,8 @@ def apply_override(raw: dict[str, Any], assignment: str) -> None:
                 raise ProjectInvalid([Problem(where, f"{part!r} is not inside a table")])
             target = target.setdefault(part, [] if isinstance(nxt, int) else {})
     last = parts[-1]
+    if len(parts) == 2 and isinstance(last, str) and isinstance(target, dict):
+        _drop_replaced_alternatives(raw, {parts[0]: {last: value}})
     if isinstance(last, int):
         if not isinstance(target, list) or last >= len(target):
             raise ProjectInvalid([Problem(where, f"index {last} is out of range")])

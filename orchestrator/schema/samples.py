@@ -15,6 +15,7 @@ Sampler = Literal[
 
 
 class Samples(StrictModel):
+    enabled: bool = Field(True, description="Render preview images while training (false: none, whatever else is set).")
     prompts: list[str] = Field(
         default_factory=list, description="Prompts to render; written to sample_prompts.txt. → --sample_prompts"
     )
@@ -32,10 +33,12 @@ class Samples(StrictModel):
     @model_validator(mode="after")
     def _cadence_needs_prompts(self) -> "Samples":
         cadence = self.every_n_epochs or self.every_n_steps or self.at_first
-        if cadence and not self.prompts:
+        if self.enabled and cadence and not self.prompts:
             raise ValueError("a sample cadence is set but prompts is empty. Add prompts, or remove the cadence")
         return self
 
     @property
-    def enabled(self) -> bool:
-        return bool(self.prompts) and bool(self.every_n_epochs or self.every_n_steps or self.at_first)
+    def active(self) -> bool:
+        """Prompts and a cadence, and not switched off."""
+        cadence = self.every_n_epochs or self.every_n_steps or self.at_first
+        return self.enabled and bool(self.prompts) and bool(cadence)

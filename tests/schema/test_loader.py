@@ -121,7 +121,7 @@ def test_env_vars_and_home_expand_in_paths(tmp_path, monkeypatch):
 def test_cross_field_rules_say_the_rule_and_the_fix():
     lines = []
     for override in ("buckets.min_resolution=768", "training.lr_scheduler='constant'", "network.train_unet=false",
-                     "training.max_steps=100", "buckets.step=96"):
+                     "training={epochs = 2, max_steps = 100}", "buckets.step=96"):
         with pytest.raises(ProjectInvalid) as info:
             load_project(CAPTAIN, [override] + (["network.train_text_encoder=false"] if "train_unet" in override else []))
         lines += [p.line() for p in info.value.problems]
@@ -142,3 +142,13 @@ def test_newer_schema_version_is_refused(tmp_path):
 def test_warnings_do_not_stop_a_project():
     loaded = load_project(CAPTAIN, ["network.alpha=64"])
     assert any(w.location == "network.alpha" for w in loaded.warnings)
+
+
+def test_setting_steps_replaces_inherited_epochs(tmp_path):
+    child = write(tmp_path, "steps.toml", f'extends = "{CAPTAIN}"\n[training]\nmax_steps = 100\n')
+    training = load_project(child).project.training
+    assert (training.epochs, training.max_steps) == (None, 100)
+    training = load_project(CAPTAIN, ["training.max_steps=50"]).project.training
+    assert (training.epochs, training.max_steps) == (None, 50)
+    samples = load_project(CAPTAIN, ["samples.every_n_steps=10"]).project.samples
+    assert (samples.every_n_epochs, samples.every_n_steps) == (None, 10)
