@@ -103,6 +103,98 @@ def _tag_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--provider", action="append", metavar="NAME", help="onnxruntime provider, e.g. CUDAExecutionProvider (default: best available)")
 
 
+def _run_args(p: argparse.ArgumentParser) -> None:
+    _project_args(p)
+    p.add_argument("--backend", help="trainer backend instead of the preset's trainer.backend (sd-scripts, builtin, …)")
+    p.add_argument("--name", help="run name (default: the project's name); the folder adds a time stamp")
+    p.add_argument("--dry-run", action="store_true", help="check and compile, print the command, create nothing")
+    p.add_argument("--json", action="store_true", help="stream events as JSON lines instead of the dashboard")
+    p.add_argument("--allow-pickle", action="store_true", help="accept .ckpt/.pt checkpoints (they can run code)")
+
+
+def _runs_args(p: argparse.ArgumentParser) -> None:
+    from_run = "a run: a unique prefix of its folder name, or `latest`"
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    ls = sub.add_parser("list", help="list runs, newest first (the default)")
+    ls.add_argument("--json", action="store_true", help="print the list as JSON")
+    show = sub.add_parser("show", help="show a run's status, diagnosis, metrics and files")
+    show.add_argument("run", help=from_run)
+    show.add_argument("--json", action="store_true", help="print status and manifest as JSON")
+    diff = sub.add_parser("diff", help="compare two runs: project differences, then metrics")
+    diff.add_argument("run", help=from_run)
+    diff.add_argument("other", help=from_run)
+    diff.add_argument("--json", action="store_true", help="print the differences as JSON")
+    for name, text in (("rerun", "run the same project again in a new folder"),
+                       ("resume", "continue a run from its newest saved state, in a new folder")):  # fmt: skip
+        again = sub.add_parser(name, help=text)
+        again.add_argument("run", help=from_run)
+        again.add_argument("--backend", help="trainer backend (default: the run's own)")
+        again.add_argument("--json", action="store_true", help="stream events as JSON lines")
+        if name == "resume":
+            again.add_argument("--force", action="store_true", help="resume even if the project or dataset changed")
+    rm = sub.add_parser("rm", help="delete a run folder")
+    rm.add_argument("run", nargs="+", help=from_run)
+    rm.add_argument("--force", action="store_true", help="also delete a run that is still running")
+
+
+def _dataset_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    check = sub.add_parser(
+        "check", help="check images, captions, duplicates, buckets and triggers; exit 1 on errors",
+        epilog="Examples: orchestrator dataset check presets/captain.toml | orchestrator dataset check ~/lora/img --json",
+    )
+    check.add_argument("target", help="a preset .toml, or a folder: a kohya parent of N_name folders or one image folder")
+    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--force", action="store_true", help="exit 0 even when errors are found")
+    check.add_argument("--no-cache", action="store_true", help="read every image again instead of reusing unchanged results")
+    folder = check.add_argument_group("for a folder (a preset brings its own settings)")
+    folder.add_argument("--caption-extension", default=".txt", help="caption file extension (default .txt; sd-scripts' own default is .caption)")
+    folder.add_argument("--trigger", help="trigger word: also run the trigger lint")
+    folder.add_argument("--resolution", default="512", help="training resolution, SIZE or W,H (default 512)")
+    folder.add_argument("--batch-size", type=int, default=1, help="batch size for the step count (default 1)")
+    folder.add_argument("--epochs", type=int, help="epochs for the total step count")
+    folder.add_argument("--min-bucket", type=int, default=256, help="min_bucket_reso (default 256)")
+    folder.add_argument("--max-bucket", type=int, default=1024, help="max_bucket_reso (default 1024)")
+    folder.add_argument("--bucket-step", type=int, default=64, help="bucket_reso_steps (default 64; 32 for SDXL)")
+    folder.add_argument("--no-upscale", action="store_true", help="bucket_no_upscale")
+    folder.add_argument("--no-buckets", action="store_true", help="buckets disabled: every image is cropped to the resolution")
+
+
+def _captions_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    actions = {
+        "prepend-trigger": "put each subject's trigger first in every caption (idempotent)",
+        "add": "add tags that are missing (at the end, or after the trigger with --front)",
+        "remove": "remove tags, however they are spelled (`male_focus` = `male focus`)",
+        "replace": "replace a tag everywhere, keeping its position",
+        "normalize": "remove duplicate tags and, with --spelling, unify underscores and spaces",
+        "freq": "tag frequency per subject (as sd-scripts records it in ss_tag_frequency)",
+    }
+    for name, text in actions.items():
+        a = sub.add_parser(name, help=text, epilog="Dry run with a diff unless --write; originals are backed up to .orchestrator-backup/.")
+        a.add_argument("target", help="a preset .toml (its subjects' folders) or a caption folder")
+        if name in ("add", "remove"):
+            a.add_argument("tags", nargs="+", help="tags, comma-separated or as separate arguments")
+        if name == "replace":
+            a.add_argument("old", help="tag to replace")
+            a.add_argument("new", help="tag to put in its place")
+        a.add_argument("--subject", action="append", help="only this subject (repeatable)")
+        a.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
+        a.add_argument("--caption-extension", default=".txt", help="for a folder: caption extension (default .txt)")
+        a.add_argument("--trigger", help="trigger word (default: each subject's trigger)")
+        a.add_argument("--json", action="store_true", help="print the changes (or frequencies) as JSON")
+        if name == "freq":
+            a.add_argument("--top", type=int, default=30, help="tags shown per subject (0 = all; default 30)")
+            continue
+        if name == "add":
+            a.add_argument("--front", action="store_true", help="insert at the front, right after the trigger")
+        if name in ("prepend-trigger", "add"):
+            a.add_argument("--create-missing", action="store_true", help="also write captions for images that have none")
+        a.add_argument("--spelling", choices=("spaces", "underscores"), help="rewrite tags with spaces or with underscores")
+        a.add_argument("--write", action="store_true", help="apply the changes (default: dry run showing a diff)")
+
+
 COMMANDS = [
     Command("validate", "validate", "check a preset, its dataset folders and the compiled options",
             "orchestrator validate presets/captain.toml --set training.epochs=5", _validate_args),
@@ -118,6 +210,14 @@ COMMANDS = [
             "orchestrator trainer doctor", _trainer_args),
     Command("tag", "tag_cmd", "auto-caption images with an ONNX tagger (WD14, DeepDanbooru); dry run unless --write",
             "orchestrator tag datasets/captain/hxh --model SmilingWolf/wd-vit-tagger-v3 --mode merge --write", _tag_args),
+    Command("run", "run_cmd", "train a preset under supervision into a new run folder",
+            "orchestrator run presets/demo.toml --set training.epochs=2", _run_args),
+    Command("runs", "runs_cmd", "list, show, compare, rerun, resume or delete runs",
+            "orchestrator runs show latest", _runs_args),
+    Command("dataset", "dataset_cmd", "check a dataset: images, captions, duplicates, buckets, triggers",
+            "orchestrator dataset check presets/captain.toml", _dataset_args),
+    Command("captions", "captions_cmd", "edit captions (prepend trigger, add/remove/replace tags) or count tags",
+            "orchestrator captions prepend-trigger presets/captain.toml --write", _captions_args),
 ]  # fmt: skip
 
 
