@@ -91,10 +91,16 @@ def detect_family(path: Path) -> str | None:
         return _CROSS_ATTENTION_DIM.get(dim if isinstance(dim, int) else -1)
     if path.suffix.lower() != ".safetensors":
         return None  # a pickle cannot be inspected without loading (and running) it
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), framework="numpy") as handle:  # reads the header only
-        keys = list(handle.keys())
+    try:
+        with safe_open(str(path), framework="numpy") as handle:  # reads the header only
+            keys = list(handle.keys())
+    except (SafetensorError, OSError) as exc:
+        raise ModelUnavailable(
+            Problem("model.base", f"{path.name} is not a readable .safetensors file ({exc})",
+                    "Re-download it; a half-finished download looks like this", code="model-corrupt")
+        ) from None
     for family, prefix in _FAMILY_MARKERS:
         if any(k.startswith(prefix) for k in keys):
             return family
@@ -102,7 +108,10 @@ def detect_family(path: Path) -> str | None:
 
 
 def family_problems(expected: str, path: Path, where: str = "model.base") -> list[Problem]:
-    found = detect_family(path)
+    try:
+        found = detect_family(path)
+    except ModelUnavailable as exc:
+        return [exc.problem]
     if found is None or found == expected:
         return []
     script = "sdxl_train_network.py" if found == "sdxl" else "train_network.py"

@@ -169,3 +169,10 @@ def test_cross_field_rules_of_the_trainer():
     assert any("SDXL's VAE overflows in fp16" in l for l in lines)
     assert any("PR #1246" in l for l in _problems("launch.num_machines=2", "launch.main_process_ip='10.0.0.1'"))
     assert _problems() == []
+
+
+def test_corrupt_checkpoint_is_a_problem_not_a_crash(tmp_path, capsys):
+    bad = tmp_path / "half.safetensors"
+    bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    assert main(["validate", str(CAPTAIN), "--set", f"model.base={json.dumps(str(bad))}"]) == 2
+    assert "half.safetensors is not a readable .safetensors file" in capsys.readouterr().err

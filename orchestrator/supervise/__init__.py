@@ -1,0 +1,1 @@
+"""Starting the trainer, reading it, stopping it, and explaining how it ended."""
