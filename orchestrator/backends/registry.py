@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from orchestrator.compile.compiled import Compiled, TrainerLocation
-from orchestrator.problems import Problem
+from orchestrator.problems import Problem, ProjectInvalid
 from orchestrator.schema.project import Project
 
 PLUGINS_ENV = "ORCHESTRATOR_BACKENDS"
@@ -55,24 +55,30 @@ class SdScripts:
     compiles_as = "sd-scripts"
 
     def locate(self, project: Project) -> TrainerLocation:
-        checkout = project.trainer.path or Path(os.environ.get(SD_SCRIPTS_ENV) or "vendor/sd-scripts")
-        python = project.trainer.python
-        if python is None:
-            for candidate in ("venv/bin/python", ".venv/bin/python", "venv/Scripts/python.exe"):
-                if (Path(checkout) / candidate).exists():
-                    python = Path(checkout) / candidate
-                    break
-        return TrainerLocation(python=str(python or "python"), checkout=Path(checkout))
+        from orchestrator.backends.sdscripts.locate import VENDORED, locate
+
+        install, _ = locate(project.trainer.path, project.trainer.python)
+        if install is None:  # problems() says what is missing; never a silent switch to another trainer
+            return TrainerLocation(python=str(project.trainer.python or "python"), checkout=project.trainer.path or VENDORED)
+        return TrainerLocation(python=str(install.python), checkout=install.checkout)
 
     def problems(self, project: Project, location: TrainerLocation) -> list[Problem]:
-        from orchestrator.compile.launch import training_script
+        from orchestrator.backends.sdscripts.locate import locate
 
-        script = Path(location.checkout or ".") / training_script(project)
-        if not script.is_file():
-            return [Problem("trainer.path", f"sd-scripts not found: {script} does not exist",
-                            "Install sd-scripts (git submodule update --init vendor/sd-scripts) or set trainer.path / "
-                            f"${SD_SCRIPTS_ENV}")]  # fmt: skip
-        return []
+        return locate(project.trainer.path, project.trainer.python)[1]
+
+    def resolve_models(self, project: Project) -> dict[str, str]:
+        """Local paths of `hf://` models, downloaded into the Hugging Face cache if needed."""
+        from orchestrator.backends.sdscripts.models import ModelUnavailable, fetch
+
+        paths = {}
+        for where, ref in (("model.base", project.model.base), ("model.vae", project.model.vae)):
+            if ref and ref.startswith("hf://"):
+                try:
+                    paths[ref] = str(fetch(ref, where))
+                except ModelUnavailable as exc:
+                    raise ProjectInvalid([exc.problem]) from None
+        return paths
 
     def launch(self, project: Project, compiled: Compiled, location: TrainerLocation) -> Launch:
         return Launch(list(compiled.argv), dict(compiled.env))

@@ -67,7 +67,7 @@ class StepPlan:
         return self.num_train_images == 0
 
 
-def _balanced_reg_repeats(reg: list[tuple[SubsetImages, int]], num_train: int) -> list[int]:
+def balanced_reg_repeats(reg: list[tuple[SubsetImages, int]], num_train: int) -> list[int]:
     """Effective repeats per reg image (0 = unused), following DreamBoothDataset's loop."""
     repeats = [0] * len(reg)
     n = 0
@@ -106,7 +106,7 @@ def _dataset_buckets(spec: DatasetSpec) -> tuple[list[BucketCount], float, int, 
             ar_errors.append(abs(err))
     reg_used = 0
     if reg:
-        for (subset, i), repeats in zip(reg, _balanced_reg_repeats(reg, num_train)):
+        for (subset, i), repeats in zip(reg, balanced_reg_repeats(reg, num_train)):
             if repeats:
                 w, h = subset.sizes[i]
                 reso, err = selector.select(w, h)

@@ -89,8 +89,13 @@ def prepare(
         loaded = load_project(preset, overrides)
     folder = layout.plan_folder(name or loaded.project.name)
     location = chosen.locate(loaded.project)
-    pf = preflight(preset, overrides, paths=folder.compile_paths(), trainer=location, allow_pickle=allow_pickle)
-    problems = chosen.problems(pf.project, location)
+    problems = chosen.problems(loaded.project, location)
+    if [p for p in problems if p.severity == "error"]:  # before any download or compile
+        raise ProjectInvalid([p for p in problems if p.severity == "error"])
+    resolve = getattr(chosen, "resolve_models", None)  # optional: only real trainers fetch hub models
+    model_paths = resolve(loaded.project) if resolve else {}
+    pf = preflight(preset, overrides, paths=folder.compile_paths(), trainer=location, allow_pickle=allow_pickle,
+                   model_paths=model_paths)
     compiled, secret_env, secret_problems = _split_secrets(pf.compiled)
     problems += secret_problems
     if [p for p in problems if p.severity == "error"]:

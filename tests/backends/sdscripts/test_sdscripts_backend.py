@@ -176,3 +176,25 @@ def test_corrupt_checkpoint_is_a_problem_not_a_crash(tmp_path, capsys):
     bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     assert main(["validate", str(CAPTAIN), "--set", f"model.base={json.dumps(str(bad))}"]) == 2
     assert "half.safetensors is not a readable .safetensors file" in capsys.readouterr().err
+
+
+def test_run_without_the_trainer_stops_at_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ORCHESTRATOR_SD_SCRIPTS", raising=False)
+    monkeypatch.setenv("ORCHESTRATOR_RUNS", str(tmp_path / "runs"))
+    assert main(["run", str(CAPTAIN)]) == 2
+    err = capsys.readouterr().err
+    assert "no sd-scripts checkout found" in err and "presets/demo.toml" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_run_without_the_base_model_offline_names_the_file(fake_checkout, tmp_path, monkeypatch, capsys):
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("ORCHESTRATOR_RUNS", str(tmp_path / "runs"))
+    overrides = ["--set", f"trainer.path={json.dumps(str(fake_checkout))}", "--set", f"trainer.python={json.dumps(sys.executable)}"]
+    assert main(["run", str(CAPTAIN), *overrides]) == 2
+    err = capsys.readouterr().err
+    assert "model.base: hf://stable-diffusion-v1-5/stable-diffusion-v1-5/v1-5-pruned-emaonly.safetensors is not in the" in err
+    assert "huggingface-cli download stable-diffusion-v1-5/stable-diffusion-v1-5 v1-5-pruned-emaonly.safetensors" in err
