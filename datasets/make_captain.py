@@ -71,8 +71,21 @@ SUBJECTS = {
 }
 
 
+CHUNK = 75  # CLIP's tokens per chunk: sd-scripts truncates anything past it (max_token_length 75)
+
+
 def caption(trigger: str, tags: list[str]) -> str:
-    """The seed's caption style: trigger first, then comma-separated tags, one line."""
+    """The seed's caption style: trigger first, then comma-separated tags, one line.
+
+    Tags are ordered most essential first, so the last ones (scene, lighting) are dropped
+    until the caption fits one CLIP chunk: the trainer would silently cut them anyway.
+    """
+    from orchestrator.text.clip_tokenizer import load_clip_tokenizer
+
+    tokenizer = load_clip_tokenizer()
+    tags = list(tags)
+    while tags and len(tokenizer.encode(", ".join([trigger, *tags]))) > CHUNK:
+        tags.pop()
     return ", ".join([trigger, *tags]) + "\n"
 
 

@@ -110,6 +110,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="check and compile, print the command, create nothing")
     p.add_argument("--json", action="store_true", help="stream events as JSON lines instead of the dashboard")
     p.add_argument("--allow-pickle", action="store_true", help="accept .ckpt/.pt checkpoints (they can run code)")
+    p.add_argument("--force", action="store_true", help="train even when the dataset check finds errors")
 
 
 def _runs_args(p: argparse.ArgumentParser) -> None:

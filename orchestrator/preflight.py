@@ -13,6 +13,7 @@ from pathlib import Path
 from orchestrator.backends.checks import backend_problems
 from orchestrator.compile.compiled import Compiled, CompilePaths, TrainerLocation, compile_project
 from orchestrator.compile.steps import StepPlan, plan_steps
+from orchestrator.dataset.doctor import DoctorReport, check_dataset
 from orchestrator.dataset.inventory import SubsetInventory, dataset_spec, schedule, take_inventory
 from orchestrator.problems import Problem, ProjectInvalid, errors
 from orchestrator.schema.base import is_local_ref
@@ -29,6 +30,7 @@ class Preflight:
     steps: StepPlan
     compiled: Compiled
     problems: list[Problem] = field(default_factory=list)  # warnings and notes; errors were raised
+    doctor: DoctorReport | None = None  # the dataset doctor's findings (images, captions, triggers)
 
     @property
     def project(self) -> Project:
@@ -71,20 +73,32 @@ def preflight(
     trainer: TrainerLocation = TrainerLocation(),
     model_paths: dict[str, str] | None = None,
     allow_pickle: bool = False,
+    force: bool = False,
 ) -> Preflight:
+    """`force`: dataset errors become warnings (the trainer may still fail on them)."""
     loaded = load_project(preset, overrides)
     project = loaded.project
-    inventory, problems = take_inventory(project)
-    problems = loaded.warnings + problems + model_problems(project, allow_pickle)
+    inventory, _ = take_inventory(project)  # the doctor reports missing folders and unreadable images
+    doctor = check_dataset(project)
+    dataset = [_downgraded(p) for p in doctor.problems] if force else doctor.problems
+    problems = loaded.warnings + dataset + model_problems(project, allow_pickle)
     paths = paths or CompilePaths.flat(Path("runs") / project.name)
     compiled = compile_project(project, paths, trainer, model_paths)
     problems += compiled.errors + compiled.warnings + backend_problems(project, compiled)
-    steps = plan_steps([dataset_spec(project, inventory)], schedule(project))
-    if steps.no_data and not errors(problems):
+    if errors(problems):
+        raise ProjectInvalid(errors(problems))
+    steps = doctor.steps if doctor.steps is not None else plan_steps([dataset_spec(project, inventory)], schedule(project))
+    if steps.no_data:
         problems.append(
             Problem("subjects", "no training images: sd-scripts would log 'No data found' and exit 0 having trained nothing")
         )
     problems += [Problem("training", w, severity="warning", code="steps") for w in steps.warnings if "1600" not in w]
     if errors(problems):
         raise ProjectInvalid(errors(problems))
-    return Preflight(loaded, inventory, steps, compiled, problems)
+    return Preflight(loaded, inventory, steps, compiled, problems, doctor)
+
+
+def _downgraded(problem: Problem) -> Problem:
+    if problem.severity != "error":
+        return problem
+    return Problem(problem.location, problem.message, problem.fix + " (ignored: --force)", "warning", problem.code)

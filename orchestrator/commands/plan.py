@@ -55,6 +55,7 @@ def plan_report(pf: Preflight) -> dict[str, Any]:
         "num_processes": p.launch.num_processes,
         "effective_batch_size": t.batch_size * t.gradient_accumulation_steps * p.launch.num_processes,
         "problems": [problem.to_json() for problem in pf.problems],
+        "dataset": pf.doctor.to_json() if pf.doctor else None,
     }
 
 
@@ -100,5 +101,11 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     render(report)
-    print_problems(pf.problems, stderr=False)
+    if pf.doctor is not None:
+        from orchestrator.dataset.report_view import render_summary
+
+        render_summary(pf.doctor, console(), details=False)  # its findings are among the lines below
+        triggers = [p for p in pf.doctor.problems if p.code == "trigger-tokens"]
+        print_problems(triggers, stderr=False)
+    print_problems([p for p in pf.problems if p.code != "trigger-tokens"], stderr=False)
     return 0

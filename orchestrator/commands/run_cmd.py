@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         name=args.name,
         allow_pickle=args.allow_pickle,
+        force=args.force,
     )
     if args.dry_run:
         return dry_run(prepared, args.json)

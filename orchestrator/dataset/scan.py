@@ -30,8 +30,8 @@ class ImageEntry:
 
 
 def trainer_sees(path: Path) -> bool:
-    """True when sd-scripts' glob would pick this file up as an image."""
-    return path.suffix in _GLOB_SUFFIXES and not path.is_dir()
+    """True when sd-scripts' glob would pick this file up as an image (glob skips dotfiles)."""
+    return path.suffix in _GLOB_SUFFIXES and not path.name.startswith(".") and not path.is_dir()
 
 
 def list_images(directory: Path) -> list[Path]:

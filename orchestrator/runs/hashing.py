@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from orchestrator.fsutil import write_atomic
+from orchestrator.paths import cache_root
 
-CACHE_ENV = "ORCHESTRATOR_CACHE"
+
 _CHUNK = 1 << 20
 
 
-def cache_dir() -> Path:
-    root = os.environ.get(CACHE_ENV)
-    return Path(root) if root else Path.home() / ".cache" / "orchestrator"
+cache_dir = cache_root
 
 
 def sha256_file(path: Path) -> str:

@@ -78,6 +78,7 @@ def prepare(
     backend: str | None = None,
     name: str | None = None,
     allow_pickle: bool = False,
+    force: bool = False,
     extra_overrides: list[str] | None = None,
     resumed_from: str | None = None,
 ) -> PreparedRun:
@@ -94,7 +95,7 @@ def prepare(
         raise ProjectInvalid([p for p in problems if p.severity == "error"])
     resolve = getattr(chosen, "resolve_models", None)  # optional: only real trainers fetch hub models
     model_paths = resolve(loaded.project) if resolve else {}
-    pf = preflight(preset, overrides, paths=folder.compile_paths(), trainer=location, allow_pickle=allow_pickle,
+    pf = preflight(preset, overrides, paths=folder.compile_paths(), trainer=location, allow_pickle=allow_pickle, force=force,
                    model_paths=model_paths)
     compiled, secret_env, secret_problems = _split_secrets(pf.compiled)
     problems += secret_problems

@@ -16,7 +16,7 @@ from orchestrator.problems import Problem
 from orchestrator.tagger.captions import caption_path, first_line, has_tag, read_caption, split_tags
 from orchestrator.tagger.infer import Prediction
 from orchestrator.tagger.plan import CaptionChange, Mode, plan_change
-from orchestrator.tagger.selection import ScoredTag, Selection, Vocabulary
+from orchestrator.tagger.selection import ScoredTag, Vocabulary
 from orchestrator.tagger.targets import Target
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.problems import Problem, ProjectInvalid
-from orchestrator.tagger.profiles import PROFILES, Profile, profile_for_tag_file
+from orchestrator.tagger.profiles import PROFILES, Profile
 
 DEFAULT_MODEL = "SmilingWolf/wd-vit-tagger-v3"
 MODEL_FILE = "model.onnx"

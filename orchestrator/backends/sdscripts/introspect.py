@@ -14,21 +14,20 @@ import argparse
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from orchestrator.backends.sdscripts import options
 from orchestrator.backends.sdscripts.locate import Installation, locate
+from orchestrator.paths import cache_root
 
 PROBE = Path(__file__).resolve().parent / "probes" / "arguments.py"
 COLUMNS = ("name", "type", "default", "action", "choices", "nargs")
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("ORCHESTRATOR_CACHE") or Path.home() / ".cache" / "orchestrator"
-    return Path(root) / "sd-scripts-options"
+    return cache_root() / "sd-scripts-options"
 
 
 def dump_options(install: Installation, script: str, timeout: float = 300) -> list[dict]:
