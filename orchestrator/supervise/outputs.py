@@ -16,10 +16,10 @@ def final_lora_path(flat_config: dict[str, Any], output_dir: Path) -> Path:
 
 
 def newest_checkpoint(output_dir: Path) -> Path | None:
-    """The newest LoRA file or `*-state` folder on disk (what survives an interrupt)."""
+    """The newest LoRA file on disk (what survives an interrupt; `newest_state` finds its state)."""
     if not output_dir.is_dir():
         return None
-    found = [p for p in output_dir.iterdir() if (p.is_file() and p.suffix in MODEL_SUFFIXES) or (p.is_dir() and p.name.endswith("-state"))]
+    found = [p for p in output_dir.iterdir() if p.is_file() and p.suffix in MODEL_SUFFIXES]
     return max(found, key=lambda p: p.stat().st_mtime_ns) if found else None
 
 
