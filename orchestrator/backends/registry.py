@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -65,7 +66,15 @@ class SdScripts:
     def problems(self, project: Project, location: TrainerLocation) -> list[Problem]:
         from orchestrator.backends.sdscripts.locate import locate
 
-        return locate(project.trainer.path, project.trainer.python)[1]
+        problems = locate(project.trainer.path, project.trainer.python)[1]
+        if not project.launch.cpu and project.training.mixed_precision != "no" and shutil.which("nvidia-smi") is None:
+            problems.append(Problem(
+                "training.mixed_precision",
+                f"{project.training.mixed_precision} needs a GPU, and no NVIDIA GPU is visible here (no nvidia-smi)",
+                "Run on a GPU machine (check with `orchestrator trainer doctor`); for a CPU test set launch.cpu = true "
+                "and training.mixed_precision = \"no\", or train presets/demo.toml with the embedded trainer",
+                "warning", "no-gpu"))  # fmt: skip
+        return problems
 
     def resolve_models(self, project: Project) -> dict[str, str]:
         """Local paths of `hf://` models, downloaded into the Hugging Face cache if needed."""

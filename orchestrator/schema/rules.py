@@ -191,3 +191,15 @@ def cpu_training_is_full_precision(p: Project) -> Iterator[Problem]:
             f"{p.training.mixed_precision!r} needs a GPU but launch.cpu is true (accelerate: 'requires a GPU')",
             "Set training.mixed_precision = \"no\" for CPU training",
         )
+
+
+@rule
+def keep_tokens_only_the_trigger(p: Project) -> Iterator[Problem]:
+    for i, s in enumerate(p.subjects):
+        if s.keep_tokens > 1:
+            yield Problem(
+                f"subjects[{i}].keep_tokens",
+                f"keeps the first {s.keep_tokens} tags in place, but the trigger is one tag",
+                "Use keep_tokens = 1 unless the tags after the trigger must never move",
+                severity="warning",
+            )

@@ -69,7 +69,8 @@ def fetch(ref: str, where: str = "model.base") -> Path:
                 where,
                 f"{ref} is not in the Hugging Face cache and the Hub cannot be reached (offline)",
                 f"Download {hub.filename or 'the repository'} from https://huggingface.co/{hub.repo_id} while online "
-                f"(`huggingface-cli download {hub.repo_id} {hub.filename or ''}`), or set {where} to a local file",
+                f"(`huggingface-cli download {hub.repo_id} {hub.filename or ''}`), or set {where} to a local file. "
+                "Without downloads, `orchestrator run presets/demo.toml` trains the embedded tiny model",
                 code="model-offline",
             )
         ) from None

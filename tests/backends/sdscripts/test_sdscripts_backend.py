@@ -198,3 +198,22 @@ def test_run_without_the_base_model_offline_names_the_file(fake_checkout, tmp_pa
     err = capsys.readouterr().err
     assert "model.base: hf://stable-diffusion-v1-5/stable-diffusion-v1-5/v1-5-pruned-emaonly.safetensors is not in the" in err
     assert "huggingface-cli download stable-diffusion-v1-5/stable-diffusion-v1-5 v1-5-pruned-emaonly.safetensors" in err
+
+
+def test_fp16_without_a_visible_gpu_is_flagged_before_launch(monkeypatch, fake_checkout):
+    from orchestrator.backends import registry
+
+    monkeypatch.setattr(registry.shutil, "which", lambda name: None)
+    project = load_project(CAPTAIN, [f"trainer.path={json.dumps(str(fake_checkout))}",
+                                     f"trainer.python={json.dumps(sys.executable)}"]).project
+    backend = registry.get("sd-scripts")
+    problems = backend.problems(project, backend.locate(project))
+    assert [p.code for p in problems] == ["no-gpu"] and "launch.cpu = true" in problems[0].fix
+    cpu = load_project(CAPTAIN, ["launch.cpu=true", "training.mixed_precision='no'",
+                                 f"trainer.path={json.dumps(str(fake_checkout))}", f"trainer.python={json.dumps(sys.executable)}"]).project
+    assert backend.problems(cpu, backend.locate(cpu)) == []
+
+
+def test_keep_tokens_beyond_the_trigger_is_a_warning():
+    loaded = load_project(CAPTAIN, ["subjects[0].keep_tokens=3"])
+    assert any(w.location == "subjects[0].keep_tokens" and "trigger is one tag" in w.message for w in loaded.warnings)
