@@ -13,7 +13,7 @@ from orchestrator.supervise.lines import LineSplitter
 from orchestrator.supervise.parser import StreamParser, parse_bar
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trainer_output"
-SCENARIOS = ["success", "nan", "oom", "crash", "hang", "nodata"]
+SCENARIOS = ["success", "nan", "oom", "crash", "hang", "nodata", "builtin-demo", "real-sd-scripts-v0.10.1-cpu"]
 
 
 def parse_capture(path: Path) -> list[dict]:

@@ -28,3 +28,15 @@ def test_real_lora_has_the_sd15_layout():
     assert len(keys) == 792  # 72 text-encoder + 192 U-Net modules × (down, up, alpha)
     assert "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight" in keys
     assert lora["metadata_sample"]["ss_network_module"] == "networks.lora"
+
+
+def test_builtin_capture_reads_like_sd_scripts():
+    """The embedded trainer's real output through the same parser (captured from presets/demo.toml)."""
+    events = parse_capture(CAPTURES / "builtin-demo.jsonl")
+    summary = next(e for e in events if e["kind"] == "summary")
+    assert (summary["total_steps"], summary["epochs"], summary["batches_per_epoch"]) == (10, 2, 5)
+    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1, 2]
+    progress = [e for e in events if e["kind"] == "progress" and e["bar"] == "steps"]
+    assert progress[-1]["step"] == 10 and progress[-1]["loss"] is not None
+    assert [e["path"].rsplit("/", 1)[-1] for e in events if e["kind"] == "checkpoint"] == ["demo-000001.safetensors", "demo.safetensors"]
+    assert any(e["kind"] == "sample" for e in events) and any(e["kind"] == "model_saved" for e in events)
