@@ -19,13 +19,12 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from PIL import Image
 
-from benchmarks._common import make_row, sig, timed
+from benchmarks._common import empty_orchestrator_cache, make_row, sig, timed
 from benchmarks._dataset import SUBJECTS, ensure_dataset, subject_dir
 from benchmarks.bench_plan import write_preset
 from orchestrator.dataset.doctor import check_dataset, check_directory
@@ -34,21 +33,6 @@ from orchestrator.schema.loader import load_project
 
 IMAGES, QUICK_IMAGES = 2000, 300
 RUNS, QUICK_RUNS = 1, 1
-
-
-@contextmanager
-def fresh_cache() -> Iterator[Path]:
-    """A cache of our own for one measurement: the first check really starts cold."""
-    old = os.environ.get("ORCHESTRATOR_CACHE")
-    with tempfile.TemporaryDirectory(prefix="bench-doctor-") as tmp:
-        os.environ["ORCHESTRATOR_CACHE"] = tmp
-        try:
-            yield Path(tmp)
-        finally:
-            if old is None:
-                os.environ.pop("ORCHESTRATOR_CACHE", None)
-            else:
-                os.environ["ORCHESTRATOR_CACHE"] = old
 
 
 def naive_check(files: list[Path]) -> int:
@@ -81,7 +65,7 @@ def format_rows(files: list[Path], images: int) -> list[dict[str, Any]]:
         for suffix in sorted({p.suffix for p in files}):
             share = [p for p in files if p.suffix == suffix]
             folder = link_subset(share, Path(tmp) / suffix.lstrip("."))
-            with fresh_cache():
+            with empty_orchestrator_cache():
                 ours_s = timed(lambda: check_directory(folder))
             naive_s = timed(lambda: naive_check(share))
             rows.append(make_row(
@@ -104,7 +88,7 @@ def run(quick: bool = False, runs: int | None = None) -> list[dict[str, Any]]:
 
     first, cached, naive = [], [], []
     for _ in range(n):  # alternate, so a busy spell of the machine hits both sides
-        with fresh_cache():
+        with empty_orchestrator_cache():
             report: list = []
             first.append(timed(lambda: report.append(check_dataset(project))))
             cached.append(timed(lambda: report.append(check_dataset(project))))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from testpaths import FIXTURES, REPO  # noqa: F401 - shared with the test modules
+import fake_trainer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,3 +29,21 @@ def _isolated_user_state(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+# The fake trainer, registered as backend `fake`, drives the run/supervise/dashboard tests.
+@pytest.fixture
+def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    def apply(scenario: str = "success", speed: float = 0.0, **extra: str) -> dict[str, str]:
+        env = fake_trainer.environment(tmp_path, scenario, speed, **extra)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        return env
+
+    apply()
+    return apply
+
+
+@pytest.fixture
+def preset(tmp_path: Path) -> Path:
+    return fake_trainer.make_project(tmp_path / "project")
