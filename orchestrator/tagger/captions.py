@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestrator.text.trigger_lint import normalise
+
 SEPARATOR = ", "
 
 
@@ -31,7 +33,7 @@ def read_caption(path: Path) -> str | None:
 
 def tag_key(tag: str) -> str:
     """What makes two spellings the same tag: case, underscores and spacing do not count."""
-    return " ".join(tag.replace("_", " ").lower().split())
+    return normalise(tag)  # the same key as the dataset doctor and the trigger lint
 
 
 def split_tags(line: str) -> list[str]:
