@@ -134,7 +134,9 @@ def _dataset(work: Path) -> None:
 
 
 def _child(code: str, *argv: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=REPO, env=child_env(),
+    # both loops get what the trainer sets for itself: sleeping, not spinning, OpenMP threads
+    env = {**child_env(), "OMP_WAIT_POLICY": "PASSIVE"}
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=REPO, env=env,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "child failed")

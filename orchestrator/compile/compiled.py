@@ -119,8 +119,10 @@ def compile_project(
     config_path = paths.compiled_dir / TRAINING_CONFIG
     dataset_path = paths.compiled_dir / DATASET_CONFIG
     accelerate = None
+    env: dict[str, str] = {}
     if project.trainer.backend == "builtin":
         argv = launch.builtin_argv(python=trainer.python, config_file=config_path, dataset_config=dataset_path)
+        env["OMP_WAIT_POLICY"] = "PASSIVE"  # tiny kernels: spinning OpenMP threads stall under any other load
     else:
         checkout = trainer.checkout or Path("vendor/sd-scripts")
         accelerate = launch.accelerate_config(project.launch, project.training.mixed_precision)
@@ -140,7 +142,7 @@ def compile_project(
         config=config,
         sample_prompts=prompts,
         argv=argv,
-        env={},
+        env=env,
         accelerate_config=accelerate,
         warnings=warnings,
         errors=_extra_args_problems(config),
