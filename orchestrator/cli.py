@@ -196,6 +196,73 @@ def _captions_args(p: argparse.ArgumentParser) -> None:
         a.add_argument("--write", action="store_true", help="apply the changes (default: dry run showing a diff)")
 
 
+def _lora_args(p: argparse.ArgumentParser) -> None:
+    target = "a LoRA file, or a run (a unique prefix of its folder name, or `latest`)"
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    inspect = sub.add_parser("inspect", help="metadata, trigger words, per-block norms and the health check; exit 1 on errors",
+                             epilog="Examples: orchestrator lora inspect latest | orchestrator lora inspect my.safetensors --json")
+    inspect.add_argument("target", metavar="FILE|RUN", help=target)
+    inspect.add_argument("--json", action="store_true", help="print the report as JSON")
+    inspect.add_argument("--metadata", action="store_true", help="also list every raw metadata key")
+    inspect.add_argument("--allow-pickle", action="store_true", help="accept .ckpt/.pt files (they can run code; loads torch)")
+    resize = sub.add_parser("resize", help="change the rank with sd-scripts' networks/resize_lora.py (SVD)",
+                            epilog="Example: orchestrator lora resize latest --rank 8 -o demo-r8.safetensors")
+    resize.add_argument("target", metavar="FILE|RUN", help=target)
+    resize.add_argument("--rank", type=int, required=True, help="new rank (the upper limit with --dynamic-method) → --new_rank")
+    resize.add_argument("-o", "--output", required=True, help="the .safetensors file to write → --save_to")
+    resize.add_argument("--conv-rank", type=int, help="rank of 3x3 conv layers (LoCon) → --new_conv_rank")
+    resize.add_argument("--dynamic-method", choices=["sv_ratio", "sv_fro", "sv_cumulative"], help="rank per layer from its singular values")
+    resize.add_argument("--dynamic-param", type=float, help="target of the dynamic method → --dynamic_param")
+    resize.add_argument("--save-precision", choices=["float", "fp16", "bf16"], help="→ --save_precision (default float)")
+    resize.add_argument("--device", help="e.g. cuda (default: CPU) → --device")
+    resize.add_argument("--verbose", action="store_true", help="per-layer details from the script")
+    merge = sub.add_parser("merge", help="combine LoRAs with sd-scripts' networks/merge_lora.py (sdxl_merge_lora.py for SDXL)",
+                           epilog="Example: orchestrator lora merge face.safetensors suit.safetensors --ratios 1.0 0.7 -o both.safetensors")
+    merge.add_argument("models", nargs="+", metavar="FILE|RUN", help="the LoRAs to merge")
+    merge.add_argument("--ratios", type=float, nargs="+", help="one weight per LoRA (default 1.0 each) → --ratios")
+    merge.add_argument("-o", "--output", required=True, help="the .safetensors file to write → --save_to")
+    merge.add_argument("--same-rank", action="store_true",
+                       help="add up/down matrices (sd-scripts' default; equal ranks, approximate) instead of --concat (exact, rank = sum)")
+    merge.add_argument("--precision", choices=["float", "fp16", "bf16"], help="merge precision → --precision")
+    merge.add_argument("--save-precision", choices=["float", "fp16", "bf16"], help="→ --save_precision")
+    for command in (resize, merge):
+        command.add_argument("--force", action="store_true", help="overwrite the output file")
+        command.add_argument("--dry-run", action="store_true", help="print the sd-scripts command, run nothing")
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    target = "a run (a unique prefix of its folder name, or `latest`) or a LoRA file"
+    sub = p.add_subparsers(dest="action", metavar="FORMAT", required=True)
+    a1111 = sub.add_parser("a1111", help="the A1111/Forge prompt snippet: <lora:NAME:0.8> + trigger words",
+                           epilog="Example: orchestrator export a1111 latest --weight 0.7")
+    a1111.add_argument("target", metavar="RUN|FILE", help=target)
+    a1111.add_argument("--weight", type=float, default=0.8, help="LoRA weight (default 0.8)")
+    a1111.add_argument("--json", action="store_true", help="print snippet, example and triggers as JSON")
+    comfy = sub.add_parser("comfyui", help="a ComfyUI workflow (API format) on the preset's test model",
+                           epilog="Example: orchestrator export comfyui latest -o workflow.json --with pose.safetensors:0.6")
+    comfy.add_argument("target", metavar="RUN|FILE", help=target)
+    comfy.add_argument("-o", "--output", help="file to write (default: stdout)")
+    comfy.add_argument("--weight", type=float, default=0.8, help="strength of this LoRA (default 0.8)")
+    comfy.add_argument("--with", dest="with_lora", action="append", default=[], metavar="FILE[:WEIGHT]",
+                       help="stack another LoRA after this one (generalisation test); repeatable")
+    comfy.add_argument("--checkpoint", help="ckpt_name as ComfyUI lists it (default: the test model's file name, else the base's)")
+    comfy.add_argument("--prompt", help="positive prompt (default: the preset's eval/sample prompt; triggers are added if missing)")
+    comfy.add_argument("--negative", help="negative prompt (default: samples.negative_prompt)")
+    comfy.add_argument("--seed", type=int, help="seed (default: the first eval seed)")
+    comfy.add_argument("--steps", type=int, help="sampling steps (default: eval.steps)")
+
+
+def _publish_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN", help="a run (a unique prefix of its folder name, or `latest`) or a LoRA file")
+    p.add_argument("--repo", required=True, help="Hugging Face model repository, user/name")
+    p.add_argument("--dry-run", action="store_true", help="write the model-card folder only, upload nothing (works offline)")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("-o", "--output", help="model-card folder (default: RUN/publish)")
+    p.add_argument("--license", help="license id for the card, e.g. creativeml-openrail-m (default: none stated)")
+    p.add_argument("--weight", type=float, default=0.8, help="LoRA weight in the usage examples (default 0.8)")
+    p.add_argument("--json", action="store_true", help="print the folder, files and URL as JSON")
+
+
 COMMANDS = [
     Command("validate", "validate", "check a preset, its dataset folders and the compiled options",
             "orchestrator validate presets/captain.toml --set training.epochs=5", _validate_args),
@@ -219,6 +286,12 @@ COMMANDS = [
             "orchestrator dataset check presets/captain.toml", _dataset_args),
     Command("captions", "captions_cmd", "edit captions (prepend trigger, add/remove/replace tags) or count tags",
             "orchestrator captions prepend-trigger presets/captain.toml --write", _captions_args),
+    Command("lora", "lora_cmd", "inspect a LoRA (metadata, norms, health), resize or merge it with sd-scripts' scripts",
+            "orchestrator lora inspect latest", _lora_args),
+    Command("export", "export_cmd", "A1111/Forge prompt snippet or ComfyUI workflow for a trained LoRA",
+            "orchestrator export comfyui latest -o workflow.json", _export_args),
+    Command("publish", "publish_cmd", "write a Hugging Face model card folder for a run and upload it",
+            "orchestrator publish latest --repo alice/captain-lora --dry-run", _publish_args),
 ]  # fmt: skip
 
 

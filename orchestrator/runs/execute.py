@@ -74,6 +74,10 @@ def execute(prepared: PreparedRun, sinks: list[Sink], *, grace: float | None = N
     status.started = status.started or status.ended
     write_status(folder.status, status)
     mark_times(folder, ended=status.ended)
+    if outcome.state == "succeeded":  # catch "my LoRA does nothing" at once (never fails the run)
+        from orchestrator.lora.autocheck import after_training
+
+        after_training(folder, outcome.final_lora)
     try:
         from orchestrator.dashboard.lossplot import write_loss_png
 

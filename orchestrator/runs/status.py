@@ -40,6 +40,7 @@ class Status:
     epochs: int | None = None
     loss: float | None = None
     resumed_from: str | None = None
+    health: dict[str, Any] | None = None  # the LoRA health check after a successful run
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
