@@ -98,7 +98,7 @@ def _output(path: str, force: bool) -> Path:
 
 
 def _execute(call, dry_run: bool, out: Path) -> int:
-    from orchestrator.lora import scripts
+    from orchestrator.backends.sdscripts import scripts
 
     console(stderr=True).print("[dim]$ " + escape(" ".join(call.argv)) + "[/]")
     if dry_run:
@@ -112,7 +112,7 @@ def _execute(call, dry_run: bool, out: Path) -> int:
 
 
 def cmd_resize(args: argparse.Namespace) -> int:
-    from orchestrator.lora import scripts
+    from orchestrator.backends.sdscripts import scripts
     from orchestrator.lora.target import resolve_target
 
     source, _ = resolve_target(args.target)
@@ -138,7 +138,7 @@ def _is_sdxl(path: Path) -> bool:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from orchestrator.lora import scripts
+    from orchestrator.backends.sdscripts import scripts
     from orchestrator.lora.target import resolve_target
 
     models = [resolve_target(ref)[0] for ref in args.models]

@@ -13,7 +13,7 @@ import lorafiles
 from orchestrator.backends.sdscripts import locate as locate_module
 from orchestrator.backends.sdscripts.locate import Installation
 from orchestrator.cli import main
-from orchestrator.lora import scripts
+from orchestrator.backends.sdscripts import scripts
 
 # A stand-in for networks/resize_lora.py and merge_lora.py: records its argv, writes --save_to.
 RECORDER = """\
