@@ -1,4 +1,4 @@
-"""sd-scripts' LoRA scripts (`lora resize` / `lora merge`) run' own scripts, in sd-scripts' own environment.
+"""`lora resize` / `lora merge` through sd-scripts' own scripts, in sd-scripts' own environment.
 
 The scripts need torch and sd-scripts' `library` package, which live in the trainer's
 venv, not ours; so we build an argv list (no shell) for that venv's Python and run it
