@@ -217,3 +217,11 @@ def test_fp16_without_a_visible_gpu_is_flagged_before_launch(monkeypatch, fake_c
 def test_keep_tokens_beyond_the_trigger_is_a_warning():
     loaded = load_project(CAPTAIN, ["subjects[0].keep_tokens=3"])
     assert any(w.location == "subjects[0].keep_tokens" and "trigger is one tag" in w.message for w in loaded.warnings)
+
+
+def test_validate_refuses_unknown_extra_args_and_conflicts(capsys):
+    assert main(["validate", str(CAPTAIN), "--set", "trainer.extra_args={sclae_weight_norms=1.0}"]) == 2
+    assert "'sclae_weight_norms'" in capsys.readouterr().err
+    assert main(["validate", str(CAPTAIN), "--set", "trainer.extra_args={full_fp16=true}",
+                 "--set", "training.mixed_precision='bf16'"]) == 2
+    assert "requires training.mixed_precision = 'fp16'" in capsys.readouterr().err
