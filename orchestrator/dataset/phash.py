@@ -1,4 +1,4 @@
-"""Perceptual hash (pHash) for near-duplicate images, in pure Python over Pillow.
+"""Perceptual hash (pHash) for near-duplicate images, over Pillow and numpy.
 
 The image is reduced to 32×32 grey, its 2-D DCT computed for the lowest 8×8 frequencies,
 and each of those 64 coefficients becomes one bit: above or below their median. Resizing,
@@ -25,6 +25,7 @@ import math
 import operator
 from collections.abc import Iterable
 
+import numpy as np
 from PIL import Image
 
 HASH_SIZE = 8  # 8×8 low frequencies -> 64 bits
@@ -33,11 +34,10 @@ NEAR_DUPLICATE_BITS = 10
 COLOUR_TOLERANCE = 32  # mean absolute difference of the 4×4 RGB signatures, 0-255
 COLOUR_SIDE = 4
 
-_HALF = SAMPLE // 2
-_COS = [[math.cos(math.pi * (2 * x + 1) * u / (2 * SAMPLE)) for x in range(SAMPLE)] for u in range(HASH_SIZE)]
-# cos(u·(2x+1)π/2N) is symmetric about the middle for even u and antisymmetric for odd u, so each
-# frequency needs only half the samples: (p[x] + p[N-1-x]) or (p[x] - p[N-1-x]), x < N/2.
-_COS_HALF = [row[:_HALF] for row in _COS]
+# DCT-II basis of the 8 lowest frequencies over 32 samples (unnormalised): hash = C · P · Cᵀ.
+_DCT = np.array([[math.cos(math.pi * (2 * x + 1) * u / (2 * SAMPLE)) for x in range(SAMPLE)]
+                 for u in range(HASH_SIZE)])
+_BIT_WEIGHTS = [1 << (HASH_SIZE * HASH_SIZE - 1 - i) for i in range(HASH_SIZE * HASH_SIZE)]
 
 
 def reduced(img: Image.Image) -> Image.Image:
@@ -54,27 +54,13 @@ def thumbnail(img: Image.Image) -> Image.Image:
     return reduced(img).convert("L").resize((SAMPLE, SAMPLE), Image.Resampling.BILINEAR)
 
 
-def _dct_8(values: list[int] | tuple[float, ...]) -> list[float]:
-    """The 8 lowest DCT-II frequencies of 32 samples (unnormalised)."""
-    head, tail = values[:_HALF], values[: _HALF - 1 : -1]
-    even = list(map(operator.add, head, tail))
-    odd = list(map(operator.sub, head, tail))
-    mul = operator.mul
-    return [sum(map(mul, _COS_HALF[u], even if u % 2 == 0 else odd)) for u in range(HASH_SIZE)]
-
-
 def phash(img: Image.Image) -> int:
     """64-bit perceptual hash of an image."""
-    pixels = thumbnail(img).tobytes()
-    # DCT along rows (8 frequencies each), then down the 8 columns of that 32×8 result.
-    row_freq = [_dct_8(pixels[i * SAMPLE : (i + 1) * SAMPLE]) for i in range(SAMPLE)]
-    col_freq = [_dct_8(col) for col in zip(*row_freq)]  # [u][v]
-    coeffs = [col_freq[u][v] for v in range(HASH_SIZE) for u in range(HASH_SIZE)]
-    median = sorted(coeffs[1:])[len(coeffs) // 2 - 1]  # DC excluded: it is only overall brightness
-    bits = 0
-    for c in coeffs:
-        bits = (bits << 1) | (c > median)
-    return bits
+    pixels = np.frombuffer(thumbnail(img).tobytes(), dtype=np.uint8).reshape(SAMPLE, SAMPLE).astype(np.float64)
+    # coeffs[v, u]: frequency v down the columns, u along the rows; row-major order as the bits
+    coeffs = (_DCT @ pixels @ _DCT.T).ravel()
+    median = np.sort(coeffs[1:])[len(coeffs) // 2 - 1]  # DC excluded: it is only overall brightness
+    return sum(w for w, above in zip(_BIT_WEIGHTS, (coeffs > median).tolist()) if above)
 
 
 def colour_signature(img: Image.Image) -> bytes:

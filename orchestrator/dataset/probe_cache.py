@@ -23,7 +23,7 @@ from orchestrator.problems import Problem
 from orchestrator import paths
 from orchestrator.fsutil import write_atomic
 
-VERSION = 2  # bump when ImageFacts or the probe's meaning changes
+VERSION = 3  # bump when ImageFacts or the probe's meaning changes
 
 
 def cache_root() -> Path:
