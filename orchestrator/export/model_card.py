@@ -105,6 +105,27 @@ def _scorecard_rows(scorecard: dict[str, Any], prefix: str = "") -> list[tuple[s
     return rows
 
 
+def _eval_rows(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headline of an `orchestrator eval` scorecard (the full file sits beside the card)."""
+    summary = card.get("summary") or {}
+    ease = summary.get("ease_of_invocation") or {}
+    fmt = lambda v: "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))  # noqa: E731
+    rows = [("recommended epoch", f"{card.get('recommended_epoch')}: {card.get('reason', '')}"),
+            (f"fidelity (weight {card.get('reference_weight', 1):g})", fmt(summary.get("fidelity"))),
+            ("ease of invocation", f"saturates at weight {fmt(ease.get('saturation_weight'))}, "
+                                   f"bare trigger {fmt(ease.get('bare_trigger_share'))} of full effect"),
+            ("generalisation", fmt(summary.get("generalisation"))),
+            ("leakage", fmt(summary.get("leakage")))]
+    epoch = str(card.get("recommended_epoch"))
+    by_weight = (card.get("fidelity_by_weight") or {}).get(epoch)
+    if by_weight:
+        rows.append(("fidelity by weight", ", ".join(f"{w}: {fmt(v)}" for w, v in by_weight.items())))
+    note = (card.get("embedding") or {}).get("note")
+    if note:
+        rows.append(("embedding", note))
+    return rows
+
+
 def _table(rows: list[tuple[str, str]], head: tuple[str, str] = ("setting", "value")) -> str:
     out = [f"| {head[0]} | {head[1]} |", "|---|---|"]
     out += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -154,7 +175,11 @@ def render(c: CardInputs) -> str:
         parts.append("")
     if c.scorecard:
         parts.append("## Scorecard\n")
-        parts.append(_table(_scorecard_rows(c.scorecard), ("measure", "value")))
+        rows = _eval_rows(c.scorecard) if "summary" in c.scorecard else _scorecard_rows(c.scorecard)
+        parts.append(_table(rows, ("measure", "value")))
+        if "summary" in c.scorecard:
+            parts.append("\nMethods: fidelity is the share of the way from the model's own pictures to the training "
+                         "images in embedding space; `scorecard.json` has every number per epoch.")
         parts.append("")
     parts.append("## Files\n")
     parts.append(f"- `{src.lora.name}` — kohya-format LoRA (sha256 `{c.lora_sha256}`)")

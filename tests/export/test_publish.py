@@ -141,3 +141,20 @@ def test_the_hfapi_gets_the_token_from_huggingface_hub(runs_root: Path, monkeypa
     monkeypatch.setattr(huggingface_hub, "get_token", lambda: TOKEN)
     assert main(["publish", "latest", "--repo", "alice/captain-lora", "--json"]) == 0
     assert made == [{"token": TOKEN}]
+
+
+def test_an_eval_scorecard_becomes_its_headline_in_the_card(runs_root: Path) -> None:
+    run = make_run(runs_root, grid=True, scorecard=True)
+    scorecard = {"recommended_epoch": 2, "reason": "epoch 2 has the best fidelity without leakage (0.610)",
+                 "reference_weight": 1.0, "fidelity_by_weight": {"2": {"0": 0.0, "0.5": 0.31, "1": 0.64}},
+                 "summary": {"fidelity": 0.64, "ease_of_invocation": {"saturation_weight": 0.8, "bare_trigger_share": 0.7},
+                             "generalisation": 0.55, "leakage": 0.05},
+                 "embedding": {"kind": "pixel", "note": "offline pixel embedding"}, "epochs": {"2": {"deep": {"x": 1}}}}
+    (run / "eval" / "scorecard.json").write_text(json.dumps(scorecard))
+    assert main(["publish", "latest", "--repo", "alice/captain-lora", "--dry-run"]) == 0
+    _, body = card(run / "publish")
+    section = body.split("## Scorecard", 1)[1].split("## Files", 1)[0]
+    assert "| recommended epoch | 2: epoch 2 has the best fidelity without leakage (0.610) |" in section
+    assert "| leakage | 0.050 |" in section and "saturates at weight 0.8" in section
+    assert "0.5: 0.310, 1: 0.640" in section and "offline pixel embedding" in section
+    assert "epochs.2.deep" not in section  # the headline, not every nested number
