@@ -47,3 +47,12 @@ def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def preset(tmp_path: Path) -> Path:
     return fake_trainer.make_project(tmp_path / "project")
+
+
+@pytest.fixture
+def runs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty runs folder that `latest` and every run lookup use."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    monkeypatch.setenv("ORCHESTRATOR_RUNS", str(root))
+    return root

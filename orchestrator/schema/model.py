@@ -16,7 +16,7 @@ class ModelSpec(StrictModel):
         description=(
             "Base checkpoint to train on: a local .safetensors file or diffusers folder, "
             "`hf://owner/repo/file.safetensors` on the Hugging Face Hub, or `builtin:tiny-sd` "
-            "(the embedded trainer's tiny model). → --pretrained_model_name_or_path"
+            "(the embedded trainer's tiny model; `builtin:tiny-sd-photo` is its fine-tuned sibling). → --pretrained_model_name_or_path"
         )
     )
     family: Family = Field(

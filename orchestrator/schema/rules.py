@@ -100,6 +100,16 @@ def backend_matches_model(p: Project) -> Iterator[Problem]:
 
 
 @rule
+def builtin_models_exist(p: Project) -> Iterator[Problem]:
+    from orchestrator.backends.builtin.tiny_model import MODELS
+
+    for where, ref in (("model.base", p.model.base), ("model.test_model", p.model.test_model)):
+        if ref and ref.startswith(BUILTIN_PREFIX) and ref.removeprefix(BUILTIN_PREFIX) not in MODELS:
+            known = ", ".join(f'"{BUILTIN_PREFIX}{name}"' for name in MODELS)
+            yield Problem(where, f"there is no embedded model {ref!r}", f"Use one of {known}", code="unknown-builtin-model")
+
+
+@rule
 def latents_cache_vs_color_aug(p: Project) -> Iterator[Problem]:
     if not p.training.cache_latents:
         return

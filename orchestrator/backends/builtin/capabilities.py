@@ -100,9 +100,12 @@ def _one_of(*allowed: Any, fold: bool = False) -> Checker:
 
 
 def _base_model(v: Any) -> str | None:
-    if v == BASE_MODEL:
+    from orchestrator.backends.builtin.tiny_model import MODELS
+
+    if isinstance(v, str) and v.startswith("builtin:") and v.removeprefix("builtin:") in MODELS:
         return None
-    return f"the builtin trainer only trains its own tiny model (got {v!r}); use {BASE_MODEL!r}"
+    known = ", ".join(f"builtin:{name}" for name in MODELS)
+    return f"the builtin trainer only trains its own tiny models (got {v!r}); use one of {known}"
 
 
 def _resolution(v: Any) -> str | None:
@@ -181,7 +184,7 @@ def _clip_skip(v: Any) -> str | None:
 S, N = "supported", "noop"
 CAPABILITIES: dict[str, Capability] = {
     # model
-    "pretrained_model_name_or_path": Capability(S, f"must be {BASE_MODEL!r}; built once in the cache", _base_model),
+    "pretrained_model_name_or_path": Capability(S, f"a builtin model, e.g. {BASE_MODEL!r} (committed weights)", _base_model),
     "v2": Capability(S, "false only: the tiny model is SD 1.x-shaped", _one_of(False)),
     "v_parameterization": Capability(S, "v-prediction loss and sampling", _bool),
     "clip_skip": Capability(S, f"1..{TINY_TEXT_LAYERS} (the tiny text encoder has {TINY_TEXT_LAYERS} layers)", _clip_skip),

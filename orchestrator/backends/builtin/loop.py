@@ -201,7 +201,7 @@ class Trainer:
             console.out(f"override steps. steps for {args['max_train_epochs']} epochs is / "
                         f"指定エポックまでのステップ数: {self.plan.total_steps}")
         log.info("preparing accelerator")
-        self.models = Models.load(args.get("clip_skip"))
+        self.models = Models.load(args.get("clip_skip"), str(args["pretrained_model_name_or_path"]).removeprefix("builtin:"))
         log.info(f"load tiny model: {args['pretrained_model_name_or_path']}")
         self.train_unet = not args.get("network_train_text_encoder_only")
         self.train_text_encoder = not args.get("network_train_unet_only")

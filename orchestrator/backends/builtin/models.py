@@ -20,8 +20,8 @@ class Models:
     clip_skip: int | None = None
 
     @classmethod
-    def load(cls, clip_skip: int | None) -> "Models":
-        parts = tiny_model.load(tiny_model.build())
+    def load(cls, clip_skip: int | None, name: str = tiny_model.DEFAULT) -> "Models":
+        parts = tiny_model.load(name)
         for name in ("unet", "vae", "text_encoder"):
             parts[name].requires_grad_(False)
             parts[name].eval()

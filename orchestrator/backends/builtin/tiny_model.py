@@ -1,32 +1,32 @@
-"""`builtin:tiny-sd`: a seeded, randomly initialised, Stable-Diffusion-shaped model.
+"""`builtin:tiny-sd` and `builtin:tiny-sd-photo`: small Stable-Diffusion-shaped models that draw.
 
 Same component types and wiring as SD 1.x (diffusers UNet2DConditionModel with
 cross-attention Transformer2D blocks, an AutoencoderKL with a downscale factor of 8,
 a CLIP text encoder over CLIP's 49,408-token vocabulary, SD's scaled-linear DDPM
-schedule), only tiny, so a LoRA trains on any laptop with no download. Built once
-into `$ORCHESTRATOR_CACHE/models/tiny-sd/` (default `~/.cache/orchestrator`):
-written to a temporary folder, verified, then renamed into place; `COMPLETE.json`
-lists every file's sha256 so a half-written or corrupted cache is rebuilt.
+schedule), only tiny, so a LoRA trains on any laptop with no download.
 
-CLI: `python -m orchestrator.backends.builtin.tiny_model [--rebuild]` prints the folder.
+The weights are committed in `weights/` (float16, one safetensors file per model with
+`unet.`, `vae.` and `text_encoder.` keys); `pretrain.py` trained them from scratch on
+procedural pictures and regenerates them. `weights/MANIFEST.json` holds each file's
+sha256, checked on load, so a damaged install fails with a message instead of drawing noise.
+
+CLI: `python -m orchestrator.backends.builtin.tiny_model` lists the models and checks them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from orchestrator.paths import cache_root
-
-MODEL_NAME = "tiny-sd"
-BUILD_SEED = 20240229
-FORMAT_VERSION = 1  # bump when the configs below change: old caches are rebuilt
-MARKER = "COMPLETE.json"
+MODELS = {
+    "tiny-sd": "the base model: shapes, colours and backgrounds (plays SD 1.5)",
+    "tiny-sd-photo": "tiny-sd fine-tuned to a muted, grainy 'photo' look (plays the specialised test model)",
+}
+DEFAULT = "tiny-sd"
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+MANIFEST = "MANIFEST.json"
 
 UNET_CONFIG: dict[str, Any] = {
     "sample_size": 8,  # latents of a 64 px image
@@ -77,8 +77,21 @@ SCHEDULER_CONFIG: dict[str, Any] = {
 }
 
 
-def model_dir(root: Path | None = None) -> Path:
-    return (root or cache_root()) / "models" / MODEL_NAME
+def weights_file(name: str) -> str:
+    return f"{name}.safetensors"
+
+
+class WeightsMissing(RuntimeError):
+    """The committed weights are absent or damaged: the install is broken."""
+
+
+def model_name(ref: str) -> str:
+    """`builtin:tiny-sd-photo` → `tiny-sd-photo`; unknown names are a clear error."""
+    name = ref.removeprefix("builtin:")
+    if name not in MODELS:
+        raise WeightsMissing(f"unknown builtin model {ref!r}; the builtin models are "
+                             + ", ".join(f"builtin:{n}" for n in MODELS))
+    return name
 
 
 def _sha256(path: Path) -> str:
@@ -89,27 +102,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
-
-
-def is_complete(folder: Path) -> bool:
-    """True when the marker exists, matches this format and every listed file hashes right."""
-    marker = folder / MARKER
+def verified_path(name: str, folder: Path | None = None) -> Path:
+    """The weights file of `name`, after checking it against the manifest."""
+    folder = folder or WEIGHTS_DIR
+    path = folder / weights_file(model_name(name))
+    fix = "reinstall orchestrator, or regenerate them: python -m orchestrator.backends.builtin.pretrain"
     try:
-        info = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return False
-    if info.get("format") != FORMAT_VERSION:
-        return False
-    listed = info.get("files", {})
-    present = {str(p.relative_to(folder)) for p in _files(folder)}
-    if set(listed) != present:
-        return False
-    return all(_sha256(folder / rel) == digest for rel, digest in listed.items())
+        expected = json.loads((folder / MANIFEST).read_text())[path.name]
+    except (OSError, ValueError, KeyError):
+        raise WeightsMissing(f"{folder / MANIFEST} does not list {path.name}; {fix}") from None
+    if not path.is_file():
+        raise WeightsMissing(f"{path} is missing; {fix}")
+    if _sha256(path) != expected:
+        raise WeightsMissing(f"{path} is damaged (its sha256 differs from {MANIFEST}); {fix}")
+    return path
 
 
-def _quiet() -> None:
+def quiet() -> None:
     """No library progress bars or chatter in the trainer's output grammar."""
     from diffusers.utils import logging as dlog
     from transformers.utils import logging as tlog
@@ -120,80 +129,64 @@ def _quiet() -> None:
     dlog.set_verbosity_error()
 
 
-def _write_components(target: Path) -> None:
+def save_weights(path: Path, unet: Any, vae: Any, text_encoder: Any) -> None:
+    """One float16 file per model, and its sha256 in the folder's manifest."""
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = {}
+    for prefix, module in (("unet", unet), ("vae", vae), ("text_encoder", text_encoder)):
+        for key, value in module.state_dict().items():
+            tensors[f"{prefix}.{key}"] = value.detach().to(torch.float16).contiguous()
+    metadata = {"vae_scaling_factor": str(vae.config.scaling_factor), "format": "orchestrator-tiny-sd/1"}
+    save_file(tensors, str(path), metadata=metadata)
+    manifest_path = path.parent / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    manifest[path.name] = _sha256(path)
+    manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+
+
+def load(name: str = DEFAULT, folder: Path | None = None) -> dict[str, Any]:
+    """The four components of a builtin model, float32, in eval mode."""
     import torch
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+    from safetensors import safe_open
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    _quiet()
-    with torch.random.fork_rng(devices=[]):  # a build inside a run must not move the run's RNG
-        torch.manual_seed(BUILD_SEED)  # one fixed stream: the same weights on every machine
-        unet = UNet2DConditionModel(**UNET_CONFIG)
-        vae = AutoencoderKL(**VAE_CONFIG)
-        text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG))
-    unet.save_pretrained(target / "unet")
-    vae.save_pretrained(target / "vae")
-    text_encoder.save_pretrained(target / "text_encoder")
-    DDPMScheduler(**SCHEDULER_CONFIG).save_pretrained(target / "scheduler")
-    index = {
-        "_class_name": "StableDiffusionPipeline",
-        "_diffusers_version": "0.42.0",
-        "unet": ["diffusers", "UNet2DConditionModel"],
-        "vae": ["diffusers", "AutoencoderKL"],
-        "text_encoder": ["transformers", "CLIPTextModel"],
-        "scheduler": ["diffusers", "DDPMScheduler"],
-        "tokenizer": [None, None],  # the offline CLIP tokenizer (orchestrator.text) is used instead
-        "safety_checker": [None, None],
-        "feature_extractor": [None, None],
-        "requires_safety_checker": False,
-    }
-    (target / "model_index.json").write_text(json.dumps(index, indent=2))
-
-
-def build(root: Path | None = None, force: bool = False) -> Path:
-    """Return the tiny model's folder, building (or rebuilding a broken one) when needed."""
-    folder = model_dir(root)
-    if not force and is_complete(folder):
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}-", dir=folder.parent))
-    try:
-        _write_components(tmp)
-        files = {str(p.relative_to(tmp)): _sha256(p) for p in _files(tmp)}
-        (tmp / MARKER).write_text(json.dumps({"format": FORMAT_VERSION, "seed": BUILD_SEED, "files": files}, indent=1))
-        if folder.exists():  # broken or outdated: move aside, then drop, so the swap stays atomic
-            stale = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}-stale-", dir=folder.parent))
-            os.replace(folder, stale / MODEL_NAME)
-            shutil.rmtree(stale, ignore_errors=True)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
-
-
-def load(folder: Path) -> dict[str, Any]:
-    """The four components, float32, ready to train (frozen by the caller)."""
-    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextModel
-
-    _quiet()
-    return {
-        "unet": UNet2DConditionModel.from_pretrained(folder / "unet"),
-        "vae": AutoencoderKL.from_pretrained(folder / "vae"),
-        "text_encoder": CLIPTextModel.from_pretrained(folder / "text_encoder"),
-        "scheduler": DDPMScheduler.from_pretrained(folder / "scheduler"),
-    }
+    quiet()
+    path = verified_path(name, folder)
+    with safe_open(str(path), framework="pt") as fh:
+        scaling = float(fh.metadata()["vae_scaling_factor"])
+        state = {key: fh.get_tensor(key).to(torch.float32) for key in fh.keys()}
+    with torch.random.fork_rng(devices=[]):  # the throw-away initialisation must not move a run's RNG
+        parts = {
+            "unet": UNet2DConditionModel(**UNET_CONFIG),
+            "vae": AutoencoderKL(**dict(VAE_CONFIG, scaling_factor=scaling)),
+            "text_encoder": CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG)),
+        }
+    for prefix, module in parts.items():
+        own = {k[len(prefix) + 1:]: v for k, v in state.items() if k.startswith(prefix + ".")}
+        module.load_state_dict(own, strict=True)
+        module.eval()
+    parts["scheduler"] = DDPMScheduler(**SCHEDULER_CONFIG)
+    return parts
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Build the builtin trainer's tiny Stable-Diffusion-shaped model.")
-    parser.add_argument("--rebuild", action="store_true", help="build again even when the cache is complete")
-    parser.add_argument("--cache", type=Path, default=None, help="cache root (default $ORCHESTRATOR_CACHE)")
-    args = parser.parse_args(argv)
-    print(build(args.cache, force=args.rebuild))
+    parser = argparse.ArgumentParser(description="Check the builtin trainer's committed tiny models.")
+    parser.parse_args(argv)
+    for name, about in MODELS.items():
+        try:
+            path = verified_path(name)
+        except WeightsMissing as exc:
+            print(f"builtin:{name}: {exc}")
+            return 1
+        print(f"builtin:{name}: {path} ({path.stat().st_size / 1e6:.1f} MB) - {about}")
     return 0
 
 
