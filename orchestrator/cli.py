@@ -252,6 +252,16 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     comfy.add_argument("--steps", type=int, help="sampling steps (default: eval.steps)")
 
 
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN", help="a run (a unique prefix of its folder name, or `latest`)")
+    p.add_argument("--weights", type=float, nargs="+", help="LoRA weights of the columns (default: eval.weights)")
+    p.add_argument("--seeds", type=int, nargs="+", help="fixed seeds (default: eval.seeds)")
+    p.add_argument("--epochs", type=int, nargs="+", help="only these saved epochs (default: every saved one)")
+    p.add_argument("--embedding", help="auto, pixel, clip or clip:<hub id or folder> (default: eval.embedding)")
+    p.add_argument("--allow-pickle", action="store_true", help="let sd-scripts load a .ckpt/.pt test model (it can run code)")
+    p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
+
+
 def _publish_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="a run (a unique prefix of its folder name, or `latest`) or a LoRA file")
     p.add_argument("--repo", required=True, help="Hugging Face model repository, user/name")
@@ -288,6 +298,8 @@ COMMANDS = [
             "orchestrator captions prepend-trigger presets/captain.toml --write", _captions_args),
     Command("lora", "lora_cmd", "inspect a LoRA (metadata, norms, health), resize or merge it with sd-scripts' scripts",
             "orchestrator lora inspect latest", _lora_args),
+    Command("eval", "eval_cmd", "fixed-seed grid over epochs x weights x prompts: contact sheet and scorecard",
+            "orchestrator eval latest --weights 0 0.5 1", _eval_args),
     Command("export", "export_cmd", "A1111/Forge prompt snippet or ComfyUI workflow for a trained LoRA",
             "orchestrator export comfyui latest -o workflow.json", _export_args),
     Command("publish", "publish_cmd", "write a Hugging Face model card folder for a run and upload it",

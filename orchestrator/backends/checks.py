@@ -30,6 +30,21 @@ def sd_scripts_problems(project: Project, compiled: Compiled) -> list[Problem]:
     return problems
 
 
+def builtin_model_problems(project: Project) -> list[Problem]:
+    """The committed weights of the builtin models the project names are present and intact."""
+    from orchestrator.backends.builtin import tiny_model
+
+    problems = []
+    for where, ref in (("model.base", project.model.base), ("model.test_model", project.model.test_model)):
+        if ref and ref.startswith("builtin:") and ref.removeprefix("builtin:") in tiny_model.MODELS:
+            try:
+                tiny_model.verified_path(ref)
+            except tiny_model.WeightsMissing as exc:
+                problems.append(Problem(where, str(exc), severity="error" if where == "model.base" else "warning",
+                                        code="weights-missing"))
+    return problems
+
+
 def backend_problems(project: Project, compiled: Compiled) -> list[Problem]:
     if project.trainer.backend == "sd-scripts":
         return sd_scripts_problems(project, compiled)
@@ -37,4 +52,4 @@ def backend_problems(project: Project, compiled: Compiled) -> list[Problem]:
         from orchestrator.backends.builtin.capabilities import check_options
     except ImportError:  # the embedded trainer is not part of this installation
         return [Problem("trainer.backend", "the builtin trainer is not available in this installation", "Reinstall orchestrator")]
-    return check_options(compiled.flat_config())
+    return check_options(compiled.flat_config()) + builtin_model_problems(project)

@@ -107,20 +107,10 @@ class Builtin:
         return TrainerLocation(python=sys.executable)  # the embedded trainer runs in our own environment
 
     def problems(self, project: Project, location: TrainerLocation) -> list[Problem]:
-        from orchestrator.backends.builtin import tiny_model
-
         if importlib.util.find_spec("torch") is None:  # find_spec does not import it
             return [Problem("trainer.backend", "the builtin trainer needs torch, which is not installed",
                             "pip install 'orchestrator[train]' (CPU torch first on machines without a GPU)")]  # fmt: skip
-        problems = []
-        for where, ref in (("model.base", project.model.base), ("model.test_model", project.model.test_model)):
-            if ref and ref.startswith("builtin:") and ref.removeprefix("builtin:") in tiny_model.MODELS:
-                try:
-                    tiny_model.verified_path(ref)
-                except tiny_model.WeightsMissing as exc:
-                    problems.append(Problem(where, str(exc), severity="error" if where == "model.base" else "warning",
-                                            code="weights-missing"))
-        return problems
+        return []  # the weights are checked with the options, by preflight (backends.checks)
 
     def launch(self, project: Project, compiled: Compiled, location: TrainerLocation) -> Launch:
         return Launch(list(compiled.argv), dict(compiled.env))

@@ -1,9 +1,11 @@
 """The grid's rows: for each subject the trigger alone, with its class word, with other
-tags and without the trigger; then every trigger together, then the preset's own prompts.
+tags and without the trigger; then every trigger together, a neutral prompt, and the
+preset's own prompts.
 
 Each kind answers one question of the scorecard: `trigger` (fewest words: ease of
 invocation), `class` (the reference fidelity), `tags` and `together` (generalisation),
-`untriggered` (leakage).
+`neutral` (leakage: the LoRA changing a prompt that does not call it), `untriggered`
+(the class word without the trigger: how much the class word alone picks up).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 # Context the base model knows: the trigger has to keep working next to it.
 OTHER_TAGS = "outdoors, sunset"
 
-KINDS = ("trigger", "class", "tags", "untriggered", "together", "custom")
+KINDS = ("trigger", "class", "tags", "untriggered", "together", "neutral", "custom")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ def build_prompts(subjects: list[tuple[str, str, str]], custom: list[str]) -> li
         triggers = ", ".join(dict.fromkeys(t for _, t, _ in subjects))
         classes = ", ".join(dict.fromkeys(c for _, _, c in subjects))
         rows.append(EvalPrompt("together", "together", f"{triggers}, {classes}", tuple(n for n, _, _ in subjects)))
+    rows.append(EvalPrompt("neutral", "neutral", OTHER_TAGS, tuple(n for n, _, _ in subjects)))
     for i, text in enumerate(custom, 1):
         words = {w.strip().lower() for w in text.split(",")}
         named = tuple(n for n, t, _ in subjects if t.lower() in words)

@@ -8,16 +8,19 @@ moved from what the model draws on its own towards the subject's training images
 E is the image embedding, c_s the mean embedding of the subject's training images and
 mu_m the mean embedding of everything model m draws without the LoRA (weight 0). So
 f is about 0 for the model's own pictures and 1 for a picture as close to the
-training images as their own average: it measures what the LoRA adds, not what the
-base already drew. At the reference weight w (the grid's largest) and per epoch:
+training images as their own average. Every number below is a *gain*: a picture's f
+minus the f of its weight-0 twin (same model, prompt and seed), so it measures what
+the LoRA adds, and what the seed alone decides cancels out. Shares are clipped to
+0..1. At the reference weight w (the grid's largest) and per epoch:
 
 - fidelity: mean f of the `class` rows (trigger + class word), over subjects and seeds.
 - ease of invocation: the lowest weight whose fidelity reaches 90 % of the best
   weight's, and the bare trigger's fidelity as a share of the class row's.
 - generalisation: fidelity kept (as a share of the base model's class-row fidelity)
   on the test model, with other tags, and with every trigger together; their mean.
-- leakage: the `untriggered` rows' fidelity (class word, no trigger) as a share of
-  the triggered fidelity; 0 means the LoRA stays silent until it is called.
+- leakage: the gain of a neutral prompt (no trigger, no class word) as a share of the
+  triggered gain; 0 means the LoRA stays silent until it is called. Beside it, the
+  class word alone (no trigger) as a share: how much the class word picks up.
 - recommended epoch: the highest specific fidelity, fidelity x (1 - leakage);
   earlier epochs are called under-fitted and later ones over-fitted, with the numbers.
 """
@@ -51,9 +54,10 @@ def progress(embeddings: np.ndarray, origin: np.ndarray, target: np.ndarray) -> 
 
 
 def _share(part: float | None, whole: float | None) -> float | None:
+    """part / whole, clipped to 0..1 (a share of an effect); None when there is no effect to share."""
     if part is None or whole is None or whole <= 1e-6:
         return None
-    return float(part / whole)
+    return float(min(1.0, max(0.0, part / whole)))
 
 
 def _mean(values: list[float]) -> float | None:
@@ -83,20 +87,29 @@ class Scorer:
                 values[i] = np.mean([progress(self.embeddings[i], origin, self.centroids[s]) for s in named])
         return values
 
+    def _raw(self, i: int, subject: str | None) -> list[float]:
+        cell = self.cells[i]
+        return [float(progress(self.embeddings[i], self.origins[cell.role], self.centroids[name]))
+                for name in cell.subjects if (subject is None or name == subject) and name in self.centroids]
+
     def fidelity(self, role: str, epoch: int | None, weight: float, kind: str, subject: str | None = None) -> float | None:
-        """Mean directional fidelity of the matching images (None when the grid has none)."""
+        """Mean gain in fidelity over the same prompt and seed at weight 0 (0 at weight 0; None without images).
+
+        Pairing each picture with its own weight-0 twin cancels what the seed alone decides."""
         key = (role, epoch if weight else None, weight, kind, subject)
         if key in self._cache:
             return self._cache[key]
+        zero = {(c.prompt_id, c.seed): i for i, c in enumerate(self.cells) if c.role == role and c.weight == 0}
         values = []
         for i, cell in enumerate(self.cells):
             if cell.role != role or cell.kind != kind or cell.weight != weight:
                 continue
             if weight and cell.epoch != epoch:
                 continue
-            for name in cell.subjects:
-                if (subject is None or name == subject) and name in self.centroids:
-                    values.append(float(progress(self.embeddings[i], self.origins[role], self.centroids[name])))
+            twin = zero.get((cell.prompt_id, cell.seed))
+            if twin is None:
+                continue
+            values += [a - b for a, b in zip(self._raw(i, subject), self._raw(twin, subject))]
         self._cache[key] = _mean(values)
         return self._cache[key]
 
@@ -113,8 +126,9 @@ def score(cells: list[Cell], embeddings: np.ndarray, subject_centroids: dict[str
         curve[str(epoch)] = {f"{w:g}": _r(scorer.fidelity("base", epoch, w, "class")) for w in weights}
         fid = scorer.fidelity("base", epoch, ref, "class")
         bare = scorer.fidelity("base", epoch, ref, "trigger")
-        leak_abs = scorer.fidelity("base", epoch, ref, "untriggered")
-        leakage = None if fid is None or leak_abs is None else max(0.0, _share(max(leak_abs, 0.0), fid) or 0.0)
+        leak_abs = scorer.fidelity("base", epoch, ref, "neutral")
+        leakage = _share(leak_abs, fid)
+        class_alone = scorer.fidelity("base", epoch, ref, "untriggered")
         kept = {
             "test_model": _share(scorer.fidelity("test", epoch, ref, "class"), fid) if has_test else None,
             "other_tags": _share(scorer.fidelity("base", epoch, ref, "tags"), fid),
@@ -131,7 +145,8 @@ def score(cells: list[Cell], embeddings: np.ndarray, subject_centroids: dict[str
             "fidelity_by_subject": {s: _r(scorer.fidelity("base", epoch, ref, "class", s)) for s in subjects},
             "ease_of_invocation": {"saturation_weight": saturation, "bare_trigger_share": _r(_share(bare, fid))},
             "generalisation": {"score": _r(_mean(present)), **{k: _r(v) for k, v in kept.items()}},
-            "leakage": {"share": _r(leakage), "untriggered_fidelity": _r(leak_abs)},
+            "leakage": {"share": _r(leakage), "neutral_gain": _r(leak_abs),
+                        "class_word_share": _r(_share(class_alone, fid)), "class_word_gain": _r(class_alone)},
             "specific_fidelity": _r(None if fid is None else fid * (1 - min(1.0, leakage or 0.0))),
         }
 

@@ -21,6 +21,7 @@ def test_rows_cover_trigger_class_tags_untriggered_together_and_custom():
     assert by_id["together"].subjects == ("face", "captain america")
     assert by_id["custom-1"].subjects == ("face", "captain america")  # both triggers are in it
     assert [r.kind for r in rows].count("untriggered") == 2
+    assert by_id["neutral"].text == "outdoors, sunset" and by_id["neutral"].subjects == ("face", "captain america")
 
 
 def test_weight_zero_is_always_drawn_and_only_once_per_model(tmp_path: Path):

@@ -16,7 +16,7 @@ def _grid(strength: dict[int, float], leak: dict[int, float], test_keep: float =
     """Pictures that move `strength[epoch] * weight` of the way towards FACE when triggered,
     `leak[epoch] * weight` of the way when not."""
     cells, rows = [], []
-    kinds = {"trigger": 0.8, "class": 1.0, "tags": 0.6, "untriggered": None}
+    kinds = {"trigger": 0.8, "class": 1.0, "tags": 0.6, "untriggered": None, "neutral": None}
     for role, keep in (("base", 1.0), ("test", test_keep)):
         for kind in kinds:
             for seed in (1, 2):
@@ -38,7 +38,7 @@ def test_fidelity_is_zero_at_the_base_and_one_at_the_subject():
     assert progress(2 * BASE - FACE, BASE, FACE) == pytest.approx(-1.0)
 
 
-def test_fidelity_rises_with_weight_and_leakage_is_the_untriggered_share():
+def test_fidelity_rises_with_weight_and_leakage_is_the_neutral_share():
     cells, emb = _grid({1: 0.3, 2: 0.9}, {1: 0.05, 2: 0.1}, test_keep=0.5)
     card = score(cells, emb, {"face": FACE}, [0.0, 0.5, 1.0], [1, 2], has_test=True)
     curve = card["fidelity_by_weight"]["2"]

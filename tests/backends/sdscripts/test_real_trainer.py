@@ -80,6 +80,8 @@ min_resolution = 64
 max_resolution = 256
 [samples]
 enabled = false
+[eval]
+steps = 3
 [trainer]
 extra_args = {{ tokenizer_cache_dir = "{MODEL / "tokenizers"}" }}
 [launch]
@@ -118,6 +120,15 @@ def test_real_trainer_runs_what_we_compile(preset: Path, tmp_path: Path):
     assert keys == set(expected["tensor_keys"])
     assert set(meta) == set(expected["metadata_keys"])
     assert meta["ss_steps"] == str(plan["total_steps"]) and meta["ss_network_dim"] == "4"
+
+    # eval: the grid drawn by sd-scripts' own gen_img.py, in the trainer's environment
+    done = _cli("eval", "latest", "--weights", "1", "--seeds", "1", "--embedding", "pixel", "--json", env=env,
+                timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    card = json.loads(done.stdout)
+    drawn = sorted((run / "eval" / "images" / "base").rglob("*.png"))
+    assert len(drawn) == 2 * len(card["prompts"])  # weight 0 and weight 1, one seed
+    assert card["recommended_epoch"] == 1 and (run / "eval" / "contact_sheet.png").is_file()
 
 
 def _alive(pgid: int) -> bool:
