@@ -76,6 +76,8 @@ class Scorer:
             rows = [i for i, c in enumerate(cells) if c.role == role and c.weight == 0]
             self.origins[role] = embeddings[rows].mean(axis=0) if rows else np.zeros(embeddings.shape[1])
         self._cache: dict[tuple, float | None] = {}
+        # each picture's weight-0 twin: same model, prompt and seed
+        self._zero = {(c.role, c.prompt_id, c.seed): i for i, c in enumerate(cells) if c.weight == 0}
 
     def per_image(self) -> np.ndarray:
         """Each picture's fidelity to its row's subjects (mean when a row names several; NaN for none)."""
@@ -99,14 +101,13 @@ class Scorer:
         key = (role, epoch if weight else None, weight, kind, subject)
         if key in self._cache:
             return self._cache[key]
-        zero = {(c.prompt_id, c.seed): i for i, c in enumerate(self.cells) if c.role == role and c.weight == 0}
         values = []
         for i, cell in enumerate(self.cells):
             if cell.role != role or cell.kind != kind or cell.weight != weight:
                 continue
             if weight and cell.epoch != epoch:
                 continue
-            twin = zero.get((cell.prompt_id, cell.seed))
+            twin = self._zero.get((role, cell.prompt_id, cell.seed))
             if twin is None:
                 continue
             values += [a - b for a, b in zip(self._raw(i, subject), self._raw(twin, subject))]
