@@ -17,6 +17,7 @@ The rows carry per-format counts so the figure can be read against a dataset's o
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import tempfile
 from pathlib import Path
@@ -28,10 +29,12 @@ from benchmarks._common import empty_orchestrator_cache, make_row, sig, timed
 from benchmarks._dataset import SUBJECTS, ensure_dataset, subject_dir
 from benchmarks.bench_plan import write_preset
 from orchestrator.dataset.doctor import check_dataset, check_directory
+from orchestrator.dataset.phash import NEAR_DUPLICATE_BITS, near_pairs
 from orchestrator.dataset.scan import list_images
 from orchestrator.schema.loader import load_project
 
 IMAGES, QUICK_IMAGES = 2000, 300
+PAIR_HASHES, QUICK_PAIR_HASHES = 10_000, 2000
 RUNS, QUICK_RUNS = 1, 1
 
 
@@ -83,6 +86,33 @@ def format_rows(files: list[Path], images: int) -> list[dict[str, Any]]:
     return rows
 
 
+def loop_pairs(items: list[tuple[str, int]], max_bits: int) -> list[tuple[str, str, int]]:
+    """The near-pair baseline: XOR and popcount per pair in Python (map keeps the loops in C)."""
+    keys, values = [k for k, _ in items], [h for _, h in items]
+    found = []
+    for i, h in enumerate(values):
+        row = list(map(int.bit_count, map(h.__xor__, values[i + 1 :])))
+        found += [(keys[i], keys[i + 1 + j], d) for j, d in enumerate(row) if d <= max_bits]
+    return found
+
+
+def near_pairs_row(count: int) -> dict[str, Any]:
+    """All-pairs hash comparison of a large dataset (the part of the check that grows as n²)."""
+    rng = random.Random(11)
+    centres = [rng.getrandbits(64) for _ in range(count // 20)]  # clusters: some real near pairs
+    items = [(f"img_{i:05d}", rng.choice(centres) ^ rng.getrandbits(64) >> rng.randrange(50, 64)) for i in range(count)]
+    found: list = []
+    ours_s = timed(lambda: found.append(near_pairs(items, NEAR_DUPLICATE_BITS)))
+    loop_s = timed(lambda: found.append(loop_pairs(items, NEAR_DUPLICATE_BITS)))
+    if found[0] != found[1]:
+        raise AssertionError("near_pairs and the plain loop disagree")
+    pairs = count * (count - 1) // 2
+    return make_row(f"doctor.near_pairs_{count}", pairs / ours_s, pairs / loop_s, "comparisons/s", "higher",
+                    hashes=count, close_pairs=len(found[0]), ours_s=sig(ours_s), baseline_s=sig(loop_s),
+                    baseline_method="Python loop: map(int.bit_count, map(h.__xor__, later hashes)) per image",
+                    measured="phash.near_pairs: numpy XOR + popcount in blocks of rows")  # fmt: skip
+
+
 def run(quick: bool = False, runs: int | None = None) -> list[dict[str, Any]]:
     images = QUICK_IMAGES if quick else IMAGES
     n = runs or (QUICK_RUNS if quick else RUNS)
@@ -113,6 +143,7 @@ def run(quick: bool = False, runs: int | None = None) -> list[dict[str, Any]]:
                   dataset=str(root))  # fmt: skip
     return [
         *format_rows(files, images),
+        near_pairs_row(QUICK_PAIR_HASHES if quick else PAIR_HASHES),
         make_row(f"doctor.check_{images}", images / first_s, images / naive_s, "images/s", "higher",
                  ours_s=sig(first_s), target=5.0, measured="check_dataset(project), empty cache: every check",
                  ceiling_ratio=sig(naive_s / bound_s, 3),

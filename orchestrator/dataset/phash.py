@@ -82,18 +82,34 @@ def distance(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def near_pairs(hashes: Iterable[tuple[str, int]], max_bits: int = NEAR_DUPLICATE_BITS) -> list[tuple[str, str, int]]:
-    """(key a, key b, bits) for every pair of hashes at most `max_bits` apart.
+def _popcount64_swar(x: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64, for numpy before 2.0 (no bitwise_count)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
-    Brute force, with the XOR and popcount loops in C (map): 2,000 images are 2 million
-    comparisons, a few tenths of a second.
+
+popcount64 = getattr(np, "bitwise_count", _popcount64_swar)
+PAIR_BLOCK = 512  # rows compared at once: 512 × n distances, a few tens of MB for 10,000 images
+
+
+def near_pairs(hashes: Iterable[tuple[str, int]], max_bits: int = NEAR_DUPLICATE_BITS) -> list[tuple[str, str, int]]:
+    """(key a, key b, bits) for every pair of hashes at most `max_bits` apart, a before b in input order.
+
+    Brute force over all pairs, vectorised in blocks of rows: 10,000 images are 50 million
+    comparisons, a fraction of a second (a Python loop over them takes ~7 s).
     """
     items = list(hashes)
     keys = [k for k, _ in items]
-    values = [h for _, h in items]
-    found = []
-    for i, h in enumerate(values):
-        row = list(map(int.bit_count, map(h.__xor__, values[i + 1 :])))
-        if row and min(row) <= max_bits:
-            found += [(keys[i], keys[i + 1 + j], d) for j, d in enumerate(row) if d <= max_bits]
+    values = np.array([h for _, h in items], dtype=np.uint64)
+    found: list[tuple[str, str, int]] = []
+    for start in range(0, len(values), PAIR_BLOCK):
+        rows = values[start : start + PAIR_BLOCK]
+        right = values[start + 1 :]  # column c is image start + 1 + c
+        bits = popcount64(rows[:, None] ^ right[None, :])
+        # keep each pair once: column image after row image (c >= r), never an image with itself
+        close = (bits <= max_bits) & (np.arange(len(right))[None, :] >= np.arange(len(rows))[:, None])
+        for r, c in zip(*np.nonzero(close)):
+            found.append((keys[start + r], keys[start + 1 + c], int(bits[r, c])))
     return found

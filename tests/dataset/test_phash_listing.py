@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
+import numpy as np
 from doctor_fixtures import image, pattern
 from PIL import Image, ImageEnhance
 
@@ -14,6 +16,7 @@ from orchestrator.dataset.phash import (
     NEAR_DUPLICATE_BITS,
     colour_distance,
     distance,
+    _popcount64_swar,
     near_pairs,
     signatures,
 )
@@ -59,6 +62,26 @@ def test_same_grey_layout_in_other_colours_is_not_a_near_duplicate() -> None:
 def test_near_pairs_finds_every_close_pair() -> None:
     hashes = [("a", 0b0), ("b", 0b111), ("c", (1 << 64) - 1), ("d", 0b1)]
     assert near_pairs(hashes, 3) == [("a", "b", 3), ("a", "d", 1), ("b", "d", 2)]
+
+
+def test_near_pairs_matches_a_plain_loop_across_blocks() -> None:
+    # 600 hashes span three row blocks; clusters make close pairs, top-bit values test uint64
+    rng = random.Random(7)
+    centres = [rng.getrandbits(64) | (1 << 63) for _ in range(40)]
+    hashes = [(f"k{i:03d}", rng.choice(centres) ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)))
+              for i in range(600)]  # fmt: skip
+    expected = [(a, b, (ha ^ hb).bit_count()) for i, (a, ha) in enumerate(hashes) for b, hb in hashes[i + 1 :]
+                if (ha ^ hb).bit_count() <= 4]  # fmt: skip
+    assert len(expected) > 1000
+    assert near_pairs(hashes, 4) == expected
+    assert near_pairs([], 4) == [] and near_pairs([("only", 5)], 4) == []
+
+
+def test_popcount_fallback_for_old_numpy_counts_every_bit() -> None:
+    rng = random.Random(3)
+    values = [0, 1, (1 << 64) - 1, 1 << 63, *(rng.getrandbits(64) for _ in range(500))]
+    counts = _popcount64_swar(np.array(values, dtype=np.uint64))
+    assert [int(c) for c in counts] == [v.bit_count() for v in values]
 
 
 def test_caption_pairing_follows_sd_scripts(tmp_path: Path) -> None:
