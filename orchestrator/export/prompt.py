@@ -30,7 +30,7 @@ def snippet(src: ExportSource, weight: float = 0.8) -> dict[str, Any]:
         "weight": weight,
         "triggers": src.triggers,
         "snippet": f"{tag}, {triggers}" if triggers else tag,
-        "example": f"{with_triggers(src.prompt, src.triggers)}, {tag}",
+        "example": ", ".join(part for part in (with_triggers(src.prompt, src.triggers), tag) if part),
         "negative": src.negative,
         "install": f"copy {src.lora.name} into stable-diffusion-webui/models/Lora/ (Forge: models/Lora/)",
     }

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.lora.metadata import Summary, summarize
-from orchestrator.lora.reader import read_header
+from orchestrator.lora.reader import PICKLE_SUFFIXES, read_header
+from orchestrator.problems import Problem, ProjectInvalid
 from orchestrator.runs.index import RunInfo
 
 # The model family decides the default image size when nothing else says it.
@@ -44,10 +45,18 @@ class ExportSource:
 
 
 def _metadata(path: Path) -> dict[str, str]:
+    """The LoRA's metadata; a file that is not safetensors at all is refused, not exported."""
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        return {}  # never unpickled here: the snippet only names the file
     try:
-        return dict(read_header(path).get("__metadata__") or {})
-    except (OSError, ValueError):
-        return {}
+        header = read_header(path)
+    except (OSError, ValueError) as exc:
+        raise ProjectInvalid([Problem(
+            str(path), f"not a readable safetensors file ({exc})",
+            "Check the file is complete (a download or copy may have been cut off)", code="lora-unreadable",
+        )]) from None  # fmt: skip
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
 
 
 def _family(summary: Summary) -> str:
@@ -102,7 +111,5 @@ def resolve_source(ref: str) -> ExportSource:
 
     path, run = resolve_target(ref)
     if not path.is_file():
-        from orchestrator.problems import Problem, ProjectInvalid
-
         raise ProjectInvalid([Problem(str(path), "no such file", "Give a LoRA .safetensors file or a run (`orchestrator runs list`)")])
     return from_run(run, path) if run is not None else from_file(path)

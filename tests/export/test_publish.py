@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -31,6 +32,23 @@ def test_a1111_snippet(runs_root: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert data["example"] == "hxh, uscaption, 1boy, upper body, outdoors, sunset, <lora:captain:0.8>"
     assert main(["export", "a1111", "latest", "--weight", "0.65"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "<lora:captain:0.65>, hxh, uscaption"
+
+
+def test_a1111_snippet_of_a_bare_file_without_metadata(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from safetensors.numpy import save_file
+
+    lora = tmp_path / "my lora é.safetensors"
+    save_file({"lora_unet_x.lora_down.weight": np.zeros((4, 8), np.float32)}, str(lora))
+    data = snippet(resolve_source(str(lora)))
+    assert (data["snippet"], data["example"]) == ("<lora:my lora é:0.8>", "<lora:my lora é:0.8>")
+
+
+def test_a1111_refuses_a_file_that_is_not_safetensors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "cut.safetensors"
+    junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    assert main(["export", "a1111", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert "cut.safetensors" in err and "not a readable safetensors file" in err and "Traceback" not in err
 
 
 def test_dry_run_writes_a_complete_model_card_folder(runs_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
