@@ -44,7 +44,10 @@ def _caption_paths(target: FolderTarget, create: bool) -> list[Path]:
 
 
 def _tag_list(values: list[str]) -> list[str]:
-    return T.dedupe(t for value in values for t in T.split_caption(value))
+    tags = T.dedupe(t for value in values for t in T.split_caption(value))
+    if not tags:
+        raise ProjectInvalid([Problem("TAGS", f"no tags given (got {values!r})", 'Write them comma-separated, e.g. "glasses, smile"')])
+    return tags
 
 
 def _edit_for(args: argparse.Namespace, target: FolderTarget) -> TagEdit:
@@ -65,6 +68,11 @@ def _edit_for(args: argparse.Namespace, target: FolderTarget) -> TagEdit:
         unwanted = _tag_list(args.tags)
         return lambda tags: T.remove(tags, unwanted)
     if args.action == "replace":
+        if len(T.split_caption(args.old)) != 1:
+            raise ProjectInvalid([Problem("OLD", f"must be exactly one tag (got {args.old!r})", "e.g. captions replace DIR 1boy 1man")])
+        if not T.split_caption(args.new):
+            raise ProjectInvalid([Problem("NEW", "is empty: replacing a tag by nothing removes it",
+                                          f"Use `orchestrator captions remove TARGET {args.old!r}`")])  # fmt: skip
         return lambda tags: T.replace(tags, args.old, args.new)
     return T.dedupe  # normalize: duplicates out, spelling by --spelling
 

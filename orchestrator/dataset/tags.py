@@ -71,9 +71,10 @@ def remove(tags: list[str], unwanted: list[str]) -> list[str]:
 
 
 def replace(tags: list[str], old: str, new: str) -> list[str]:
-    """Every spelling of `old` becomes `new`, in place; a resulting duplicate is dropped."""
-    k = key(old)
-    return dedupe(new if key(t) == k else t for t in tags)
+    """Every spelling of `old` becomes `new` (one tag, or several comma-separated), in place;
+    a resulting duplicate is dropped."""
+    k, news = key(old), split_caption(new)
+    return dedupe(n for t in tags for n in (news if key(t) == k else [t]))
 
 
 def frequency(captions: Iterable[str]) -> Counter[str]:

@@ -24,6 +24,7 @@ def test_tag_edits_dedupe_and_keep_order() -> None:
     assert T.remove(tags, ["male focus"]) == ["1boy", "hxh", "smile"]
     assert T.replace(["hxh", "1boy", "smile"], "1BOY", "1man") == ["hxh", "1man", "smile"]
     assert T.replace(["a", "b", "c"], "c", "a") == ["a", "b"]
+    assert T.replace(["hxh", "1boy", "smile"], "1boy", "1man, adult") == ["hxh", "1man", "adult", "smile"]
     assert T.respell("male_focus", "spaces") == "male focus" and T.respell("^_^", "spaces") == "^_^"
     assert T.respell("male focus", "underscores") == "male_focus"
 
@@ -114,6 +115,19 @@ def test_preset_subjects_use_their_own_triggers(tmp_path: Path, capsys: pytest.C
     assert main(["captions", "freq", str(preset), "--json"]) == 0
     freq = json.loads(capsys.readouterr().out)
     assert freq["suit"]["tags"] == {"uscaption": 1, "shield": 1} and freq["face"]["captions"] == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["add", "{d}", " , "], "TAGS: no tags given"),
+    (["remove", "{d}", ""], "TAGS: no tags given"),
+    (["replace", "{d}", "1boy", ""], "NEW: is empty"),
+    (["replace", "{d}", "1boy, smile", "1man"], "OLD: must be exactly one tag"),
+])  # fmt: skip
+def test_edits_without_tags_are_refused_and_write_nothing(folder: Path, capsys: pytest.CaptureFixture[str], args, message) -> None:
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert main(["captions", *[a.format(d=folder) for a in args], "--trigger", "hxh", "--write"]) == 2
+    assert message in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
 
 
 def test_dataset_check_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
