@@ -355,13 +355,44 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:  # a bug, not a user mistake: show it and ask for a report
-        import traceback
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: treat it as a bug below
+            return _internal_error()
+        from orchestrator.commands.common import print_problems
 
-        traceback.print_exc()
-        print(
-            "\norchestrator hit an internal error (a bug, not a problem with your preset). "
-            "Please report it with the traceback above.",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+        print_problems([_os_problem(exc)])
+        return EXIT_INVALID
+    except Exception:  # a bug, not a user mistake: show it and ask for a report
+        return _internal_error()
+
+
+def _internal_error() -> int:
+    import traceback
+
+    traceback.print_exc()
+    print(
+        "\norchestrator hit an internal error (a bug, not a problem with your preset). "
+        "Please report it with the traceback above.",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def _os_problem(exc: OSError):  # noqa: ANN202 - Problem, imported lazily
+    """A file-system failure on a named path (missing folder, no permission, disk full): the
+    user's to fix, so one line naming the path instead of a traceback."""
+    import errno
+
+    from orchestrator.problems import Problem
+
+    fixes = {
+        errno.ENOENT: "Check that the path and its parent folders exist",
+        errno.EACCES: "Check the permissions of the path, or choose another place",
+        errno.EPERM: "Check the permissions of the path, or choose another place",
+        errno.EROFS: "The file system is read-only: choose another place",
+        errno.ENOSPC: "The disk is full: free some space and try again",
+        errno.EISDIR: "Give a file, not a folder",
+        errno.ENOTDIR: "A part of the path is a file, not a folder: check the path",
+    }
+    where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+    return Problem(where, exc.strerror or str(exc), fixes.get(exc.errno or 0, "Check the path and try again"), code="os-error")

@@ -52,6 +52,16 @@ def test_user_mistakes_exit_2_with_one_line_each(tmp_path, capsys):
     assert f"subjects[0].images: folder not found: {tmp_path / 'missing folder'}" in err
 
 
+def test_an_output_path_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path, capsys):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assert main(["compile", str(CAPTAIN), "-o", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
+    assert err.strip().splitlines()[-1].startswith(f"error: {blocker}")
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
 def test_validate_json_reports_problems(tmp_path, capsys):
     assert main(["validate", CAPTAIN, "--json", "--set", "subjects[0].repeats=0"]) == 2
     result = json.loads(capsys.readouterr().out)
