@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output).resolve()
     trainer = trainer_location(load_project(args.preset, args.overrides).project)
     pf = preflight(args.preset, args.overrides, paths=CompilePaths.flat(out), trainer=trainer, allow_pickle=args.allow_pickle)
-    print_problems(pf.problems, stderr=False)
+    print_problems(pf.problems, stderr=False, collapse=args.preset)
     files = pf.compiled.files()
     if args.target == "slurm":
         from orchestrator.compile.slurm import SBATCH, sbatch_script

@@ -67,6 +67,9 @@ def _folder_settings(args: argparse.Namespace):  # noqa: ANN202 - BucketSettings
         if value is not None and value < low
     ]  # fmt: skip
     if not problems and not args.no_buckets:
+        if args.min_bucket < args.bucket_step and not args.no_upscale:
+            problems.append(Problem("--min-bucket", f"{args.min_bucket} is below --bucket-step ({args.bucket_step}): sd-scripts "
+                                    "rounds it down to 0 and divides by it", f"Use --min-bucket {args.bucket_step} or more"))  # fmt: skip
         if args.min_bucket > min(width, height):
             problems.append(Problem("--min-bucket", f"{args.min_bucket} is above the resolution's short side ({min(width, height)})",
                                     f"Rule: min bucket ≤ resolution ≤ max bucket. Use --min-bucket {min(width, height)} or less"))  # fmt: skip

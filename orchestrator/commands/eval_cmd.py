@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"drawing {event['images']} images: epochs {event['epochs']} on {', '.join(event['models'])}")
             out.print(f"[dim]embedding: {escape(event['embedding'])}[/]")
         elif event.get("event") == "rendered":
-            out.print(f"[dim]  {event['model']} weight {event['weight']:g}: {event['images']} images[/]")
+            epoch = f" epoch {event['epoch']}" if event.get("epoch") is not None else ""
+            out.print(f"[dim]  {event['model']}{epoch} weight {event['weight']:g}: {event['images']} images[/]")
         elif event.get("event") == "embed":
             out.print(f"embedding {event['images']} images")
 

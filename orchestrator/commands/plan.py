@@ -107,5 +107,5 @@ def run(args: argparse.Namespace) -> int:
         render_summary(pf.doctor, console(), details=False)  # its findings are among the lines below
         triggers = [p for p in pf.doctor.problems if p.code == "trigger-tokens"]
         print_problems(triggers, stderr=False)
-    print_problems([p for p in pf.problems if p.code != "trigger-tokens"], stderr=False)
+    print_problems([p for p in pf.problems if p.code != "trigger-tokens"], stderr=False, collapse=args.preset)
     return 0

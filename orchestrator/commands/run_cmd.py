@@ -37,11 +37,12 @@ def dry_run(prepared: PreparedRun, json_mode: bool) -> int:
     return 0
 
 
-def launch(prepared: PreparedRun, json_mode: bool) -> int:
+def launch(prepared: PreparedRun, json_mode: bool, source: str = "PRESET") -> int:
+    """Train; `source` (the preset) is named where repeated dataset findings are counted, not listed."""
     from orchestrator.runs.execute import execute
 
     if not json_mode:
-        print_problems(prepared.notes, stderr=False)
+        print_problems(prepared.notes, stderr=False, collapse=source)
     outcome, _ = execute(prepared, make_sinks(json_mode))
     return outcome.exit_code
 
@@ -57,4 +58,4 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.dry_run:
         return dry_run(prepared, args.json)
-    return launch(prepared, args.json)
+    return launch(prepared, args.json, args.preset)

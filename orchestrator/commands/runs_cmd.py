@@ -153,7 +153,7 @@ def _again(args: argparse.Namespace, resume: bool) -> int:
                        extra_overrides=extra, resumed_from=run.name if resume else None)  # fmt: skip
     if not args.json:
         console().print(f"{'resuming' if resume else 'rerunning'} {escape(run.name)} → {escape(prepared.folder.name)}")
-    return launch(prepared, args.json)
+    return launch(prepared, args.json, str(run.folder.project_toml))
 
 
 def cmd_rm(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print_problems(pf.problems, stderr=False)
+    print_problems(pf.problems, stderr=False, collapse=args.preset)
     console().print(
         f"[green]✓[/] {args.preset} is valid: {len(pf.project.subjects)} subjects, {images} images, "
         f"{pf.steps.total_steps} steps with the {pf.project.trainer.backend} trainer"

@@ -69,6 +69,11 @@ class BucketSelector:
         self._predefined_set = set(self._predefined)
         self._aspects = [w / h for w, h in self._predefined]
 
+    @property
+    def only_square(self) -> bool:
+        """Every bucket is square (a small resolution with a coarse step): no image keeps its shape."""
+        return bool(self._predefined) and all(w == h for w, h in self._predefined)
+
     def _round_to_steps(self, x: float) -> int:
         xi = int(x + 0.5)
         return xi - xi % self.settings.step

@@ -123,8 +123,14 @@ def _size_problems(path: Path, f: ImageFacts, settings: BucketSettings, selector
         ))  # fmt: skip
     if crop > CROP_WARN:
         ratio = max(f.width, f.height) / min(f.width, f.height)
-        fix = ("Enable buckets (buckets.enabled = true) or crop it to the training shape" if not settings.enabled else
-               "Crop it closer to the subject, or widen the bucket range (buckets.min_resolution / max_resolution)")
+        if not settings.enabled:
+            fix = "Enable buckets (buckets.enabled = true) or crop it to the training shape"
+        elif selector.only_square:
+            w, h = settings.resolution
+            fix = (f"At {w}×{h} with buckets.step = {settings.step} every bucket is square: crop it to a square, "
+                   "or train at a larger resolution")  # fmt: skip
+        else:
+            fix = "Crop it closer to the subject, or widen the bucket range (buckets.min_resolution / max_resolution)"
         found.append(Problem(
             where, f"has an extreme aspect ratio ({ratio:.1f}:1); {crop:.0%} of it is cut away to fit the "
             f"{bw}×{bh} bucket", fix, "warning", "aspect-extreme",

@@ -54,6 +54,13 @@ def resolution_fits_buckets(p: Project) -> Iterator[Problem]:
         )
     if b.min_resolution > b.max_resolution:
         yield Problem("buckets.min_resolution", f"{b.min_resolution} is above buckets.max_resolution ({b.max_resolution})", "Swap them")
+    elif not b.no_upscale and b.min_resolution < b.step:
+        yield Problem(
+            "buckets.min_resolution",
+            f"{b.min_resolution} is below buckets.step ({b.step}): sd-scripts rounds it down to a multiple of the step, "
+            "0, and then divides by it while making the buckets (ZeroDivisionError)",
+            f"Set buckets.min_resolution to at least {b.step}",
+        )
     elif not b.no_upscale:
         if min(w, h) < b.min_resolution:
             yield Problem(
@@ -71,14 +78,14 @@ def resolution_fits_buckets(p: Project) -> Iterator[Problem]:
 
 @rule
 def bucket_step_fits_family(p: Project) -> Iterator[Problem]:
-    if p.trainer.backend != "sd-scripts":
-        return
+    # Both trainers assert it when the dataset loads (the builtin mirrors sd-scripts), after the launch.
     need = 32 if p.model.family == "sdxl" else 64
     if p.buckets.step % need:
+        trainer = "sd-scripts asserts" if p.trainer.backend == "sd-scripts" else "sd-scripts and the builtin trainer assert"
         yield Problem(
             "buckets.step",
             f"{p.buckets.step} is not divisible by {need}",
-            f"sd-scripts asserts this for {p.model.family} ('bucket_reso_steps … must be divisible by {need}'). Use {need}",
+            f"{trainer} this for {p.model.family} ('bucket_reso_steps … must be divisible by {need}'). Use {need}",
         )
 
 

@@ -13,6 +13,7 @@ from orchestrator.cli import main
 
 @pytest.mark.parametrize(("args", "flag", "message"), [
     (["--bucket-step", "0"], "--bucket-step", "must be at least 8"),
+    (["--min-bucket", "32"], "--min-bucket", "below --bucket-step (64)"),
     (["--batch-size", "0"], "--batch-size", "must be at least 1"),
     (["--min-bucket", "1024"], "--min-bucket", "above the resolution's short side (512)"),
     (["--max-bucket", "256"], "--max-bucket", "below the resolution's long side (512)"),

@@ -266,6 +266,17 @@ def test_no_upscale_image_below_one_bucket_step(tmp_path: Path) -> None:
     assert flagged(report, "image-too-small") == {"speck.png"}
 
 
+def test_aspect_fix_says_when_every_bucket_is_square(tmp_path: Path) -> None:
+    d = tmp_path / "img"
+    image(d / "wide.png", seed=1, size=(96, 64))
+    tiny = check(d, buckets=BucketSettings((64, 64), True, 64, 128, 64))  # the demo's buckets: only 64×64
+    (problem,) = by_code(tiny, "aspect-extreme")
+    assert "every bucket is square" in problem.fix and "larger resolution" in problem.fix
+    image(d / "wide.png", seed=1, size=(1536, 768))
+    big = check(d, buckets=BucketSettings((512, 512), True, 256, 1024, 64))  # 2:1 picks 704×320, still cut
+    assert all("square" not in p.fix for p in by_code(big, "aspect-extreme"))
+
+
 # ------------------------------------------------------------------ the bundled dataset and the cache
 
 

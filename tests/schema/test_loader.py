@@ -121,7 +121,7 @@ def test_env_vars_and_home_expand_in_paths(tmp_path, monkeypatch):
 def test_cross_field_rules_say_the_rule_and_the_fix():
     lines = []
     for override in ("buckets.min_resolution=768", "training.lr_scheduler='constant'", "network.train_unet=false",
-                     "training={epochs = 2, max_steps = 100}", "buckets.step=96"):
+                     "training={epochs = 2, max_steps = 100}", "buckets.step=96", "buckets.min_resolution=32"):
         with pytest.raises(ProjectInvalid) as info:
             load_project(CAPTAIN, [override] + (["network.train_text_encoder=false"] if "train_unet" in override else []))
         lines += [p.line() for p in info.value.problems]
@@ -131,6 +131,15 @@ def test_cross_field_rules_say_the_rule_and_the_fix():
     assert "set either epochs or max_steps" in text
     assert "network: train_unet and train_text_encoder are both false: nothing would train" in text
     assert "buckets.step: 96 is not divisible by 64" in text
+    assert "buckets.min_resolution: 32 is below buckets.step (64)" in text and "ZeroDivisionError" in text
+
+
+def test_bucket_step_rule_covers_the_builtin_trainer_too():
+    # the builtin mirrors sd-scripts' assert; before this rule it failed only after the launch
+    with pytest.raises(ProjectInvalid) as info:
+        load_project(CAPTAIN.with_name("demo.toml"), ["buckets.step=16"])
+    (problem,) = info.value.problems
+    assert problem.location == "buckets.step" and "sd-scripts and the builtin trainer assert" in problem.fix
 
 
 def test_newer_schema_version_is_refused(tmp_path):

@@ -71,6 +71,15 @@ def _int(lo: int | None = None) -> Checker:
     return _opt(check)
 
 
+def _multiple_of(step: int) -> Checker:
+    def check(v: Any) -> str | None:
+        if not _is_int(v) or v <= 0 or v % step:
+            return f"must be a positive multiple of {step} (got {v!r})"
+        return None
+
+    return _opt(check)
+
+
 def _num(lo: float | None = None, hi: float | None = None) -> Checker:
     def check(v: Any) -> str | None:
         if not _is_num(v):
@@ -229,7 +238,7 @@ CAPABILITIES: dict[str, Capability] = {
     "enable_bucket": Capability(S, "", _bool),
     "min_bucket_reso": Capability(S, "", _int(1)),
     "max_bucket_reso": Capability(S, "", _int(1)),
-    "bucket_reso_steps": Capability(S, "must be divisible by 64 (SD)", _int(64)),
+    "bucket_reso_steps": Capability(S, "must be divisible by 64 (SD)", _multiple_of(64)),
     "bucket_no_upscale": Capability(S, "", _bool),
     "dataset_repeats": Capability(S, "fallback for num_repeats", _int(1)),
     "caption_extension": Capability(S, "default .caption", _str),

@@ -23,12 +23,13 @@ def spec(plan: EvalPlan) -> dict:
         images = [{"prompt": p.text, "negative": plan.negative, "seed": s,
                    "out": {"0.0": str(plan.image(model.role, None, 0.0, p.id, s))}}
                   for p in plan.prompts for s in plan.seeds]
-        jobs.append({"model": model.ref, "loras": [], "weights": [0.0], "images": images})
+        jobs.append({"model": model.ref, "epoch": None, "loras": [], "weights": [0.0], "images": images})
         for ep in plan.epochs:
             images = [{"prompt": p.text, "negative": plan.negative, "seed": s,
                        "out": {str(w): str(plan.image(model.role, ep.epoch, w, p.id, s)) for w in plan.lora_weights}}
                       for p in plan.prompts for s in plan.seeds]
-            jobs.append({"model": model.ref, "loras": [str(ep.path)], "weights": plan.lora_weights, "images": images})
+            jobs.append({"model": model.ref, "epoch": ep.epoch, "loras": [str(ep.path)], "weights": plan.lora_weights,
+                         "images": images})  # fmt: skip
     return {"jobs": jobs, "steps": plan.steps, "scale": plan.scale, "width": plan.width, "height": plan.height,
             "sampler": plan.sampler}
 

@@ -75,7 +75,8 @@ def run(spec: dict[str, Any]) -> int:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 picture.save(out)
             done += len(images)
-            print(json.dumps({"event": "rendered", "model": job["model"], "weight": weight, "images": done}), flush=True)
+            print(json.dumps({"event": "rendered", "model": job["model"], "epoch": job.get("epoch"), "weight": weight,
+                              "images": done}), flush=True)  # fmt: skip
     return 0
 
 

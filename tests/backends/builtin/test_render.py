@@ -41,7 +41,7 @@ def test_render_child_draws_every_planned_file_and_the_lora_changes_them(trained
     spec = {"steps": 3, "scale": 5.0, "width": 64, "height": 64, "sampler": "ddim", "jobs": [
         {"model": "builtin:tiny-sd", "loras": [], "weights": [0.0],
          "images": [{"prompt": "sks, red circle", "seed": 1, "out": {"0.0": str(tmp_path / "w0.png")}}]},
-        {"model": "builtin:tiny-sd", "loras": [str(lora)], "weights": [0.0, 1.0],
+        {"model": "builtin:tiny-sd", "epoch": 3, "loras": [str(lora)], "weights": [0.0, 1.0],
          "images": [{"prompt": "sks, red circle", "seed": 1,
                      "out": {"0.0": str(tmp_path / "lora w0.png"), "1.0": str(tmp_path / "é" / "w1.png")}}]},
     ]}
@@ -50,7 +50,7 @@ def test_render_child_draws_every_planned_file_and_the_lora_changes_them(trained
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     events = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [e["weight"] for e in events] == [0.0, 0.0, 1.0] and events[-1]["images"] == 3
+    assert [(e["epoch"], e["weight"]) for e in events] == [(None, 0.0), (3, 0.0), (3, 1.0)] and events[-1]["images"] == 3
     plain, hooked_off, hooked_on = (np.asarray(Image.open(p), dtype=np.int16)
                                     for p in (tmp_path / "w0.png", tmp_path / "lora w0.png", tmp_path / "é" / "w1.png"))
     assert np.array_equal(plain, hooked_off)  # weight 0 is the model itself
