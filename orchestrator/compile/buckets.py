@@ -88,7 +88,7 @@ class BucketSelector:
                 reso = self._predefined[errors.index(min(errors))]  # first on ties, like argmin
         else:
             reso = self._select_no_upscale(width, height, aspect)
-        return reso, (reso[0] / reso[1]) - aspect
+        return reso, (reso[0] / reso[1]) - aspect if reso[1] else math.inf
 
     def _select_no_upscale(self, width: int, height: int, aspect: float) -> Size:
         step = self.settings.step
@@ -97,8 +97,10 @@ class BucketSelector:
             resized_h = self._max_area / resized_w
             bw = self._round_to_steps(resized_w)
             bh_in_w = self._round_to_steps(bw / aspect)
-            ar_w = bw / bh_in_w
             bh = self._round_to_steps(resized_h)
+            if bh_in_w == 0 or bh == 0:
+                return (0, 0)  # a side rounds to 0: the trainer divides by it here (the doctor reports it)
+            ar_w = bw / bh_in_w
             bw_in_h = self._round_to_steps(bh * aspect)
             ar_h = bw_in_h / bh
             if abs(ar_w - aspect) < abs(ar_h - aspect):

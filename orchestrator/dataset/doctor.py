@@ -20,7 +20,7 @@ from orchestrator.dataset import caption_checks, folder_checks
 from orchestrator.dataset.bucket_report import bucket_json, images_per_bucket, step_plan
 from orchestrator.dataset.caption_file import CaptionFacts, read_caption
 from orchestrator.dataset.duplicates import exact_problems, near_problems
-from orchestrator.dataset.image_checks import below_one_step, image_problems
+from orchestrator.dataset.image_checks import image_problems, unbucketable
 from orchestrator.dataset.listing import FolderListing, list_folder
 from orchestrator.dataset.probe import ImageFacts
 from orchestrator.dataset.probe_cache import lint_cache, problems_from_json
@@ -234,7 +234,7 @@ def check_targets(
     if lint:
         problems += _lint(listings, captions, targets, tokenizer, use_cache)
 
-    subsets = _subsets(listings, facts, targets.buckets)
+    subsets = _subsets(listings, facts, selector)
     plan = step_plan(subsets, targets.buckets, targets.batch_size, schedule) if subsets else None
     train_sizes = [s for sub in subsets if not sub.is_reg for s in sub.sizes]
     buckets = bucket_json(plan, images_per_bucket(train_sizes, targets.buckets)) if plan else {}
@@ -245,17 +245,17 @@ def check_targets(
 
 
 def _subsets(listings: list[tuple[FolderTarget, FolderListing]], facts: dict[Path, ImageFacts],
-             settings: BucketSettings) -> list[SubsetImages]:  # fmt: skip
+             selector: BucketSelector) -> list[SubsetImages]:  # fmt: skip
     """What the trainer buckets: header sizes of each folder's images, in its order.
 
-    Images the trainer cannot bucket (no size; under one step with no_upscale) are left out:
-    they are reported as errors, and the trainer would crash on them anyway.
+    Images the trainer cannot bucket (no size; with no_upscale, a side that rounds to 0) are
+    left out: they are reported as errors, and the trainer would crash on them anyway.
     """
     subsets = []
     for target, listing in listings:
         sizes = tuple(
             (f.width, f.height) for f in (facts[p] for p in listing.images)
-            if f.width > 0 and f.height > 0 and not below_one_step(f.width, f.height, settings)
+            if f.width > 0 and f.height > 0 and not unbucketable(f.width, f.height, selector)
         )  # fmt: skip
         subsets.append(SubsetImages(target.subject, sizes, target.repeats, target.is_reg))
     return subsets

@@ -31,6 +31,12 @@ def below_one_step(width: int, height: int, settings: BucketSettings) -> bool:
     return settings.enabled and settings.no_upscale and min(width, height) < settings.step
 
 
+def unbucketable(width: int, height: int, selector: BucketSelector) -> bool:
+    """The trainer cannot bucket it: a side under one step, or (no_upscale) shrunk to the training
+    area until a side rounds down to 0. Either way it divides by zero."""
+    return below_one_step(width, height, selector.settings) or 0 in selector.select(width, height)[0]
+
+
 def bucket_fit(facts: ImageFacts, selector: BucketSelector) -> tuple[tuple[int, int], float, float]:
     """(bucket, enlargement factor, share cropped away) as the trainer resizes this image."""
     if below_one_step(facts.width, facts.height, selector.settings):
@@ -103,11 +109,19 @@ def _mode_problems(path: Path, f: ImageFacts) -> list[Problem]:
 def _size_problems(path: Path, f: ImageFacts, settings: BucketSettings, selector: BucketSelector) -> list[Problem]:
     (bw, bh), scale, crop = bucket_fit(f, selector)
     where, size = str(path), f"{f.width}×{f.height}"
-    if bw <= 0 or bh <= 0:
+    if (bw <= 0 or bh <= 0) and below_one_step(f.width, f.height, settings):
         return [Problem(
             where, f"is {size}, smaller than one bucket step ({settings.step} px) with buckets.no_upscale: "
             "sd-scripts cannot give it a bucket",
             f"Use a larger image (at least {settings.step} px a side) or remove it", "error", "image-too-small",
+        )]  # fmt: skip
+    if bw <= 0 or bh <= 0:
+        w, h = settings.resolution
+        return [Problem(
+            where, f"is {size}: with buckets.no_upscale it is shrunk to the {w}×{h} training area, where its short "
+            f"side rounds down to 0 at buckets.step {settings.step}; sd-scripts divides by zero while bucketing",
+            "Train at a larger resolution, turn buckets.no_upscale off, or crop it closer to square",
+            "error", "image-unbucketable",
         )]  # fmt: skip
     found = []
     if scale > UPSCALE_WARN:

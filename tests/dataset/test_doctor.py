@@ -266,6 +266,18 @@ def test_no_upscale_image_below_one_bucket_step(tmp_path: Path) -> None:
     assert flagged(report, "image-too-small") == {"speck.png"}
 
 
+def test_no_upscale_image_whose_side_rounds_to_zero_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    # shrunk to the 64×64 area, 512×768 becomes 52×78: its width rounds down to 0 at step 64
+    # (sd-scripts' select_bucket divides by that 0); a square image fits the one 64×64 bucket
+    d = tmp_path / "img"
+    image(d / "portrait.png", seed=1, size=(512, 768))
+    image(d / "square.png", seed=2, size=(512, 512))
+    report = check(d, buckets=BucketSettings((64, 64), True, 64, 512, 64, no_upscale=True))
+    assert flagged(report, "image-unbucketable") == {"portrait.png"} and not report.ok
+    assert "divides by zero" in by_code(report, "image-unbucketable")[0].message
+    assert report.buckets["num_train_images"] == 1  # only the square one is bucketed and counted
+
+
 def test_aspect_fix_says_when_every_bucket_is_square(tmp_path: Path) -> None:
     d = tmp_path / "img"
     image(d / "wide.png", seed=1, size=(96, 64))

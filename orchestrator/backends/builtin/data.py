@@ -182,6 +182,9 @@ def _fill_buckets(ds: LoadedDataset) -> None:
     errors = []
     for index, item in enumerate(ds.items):
         item.bucket, err = selector.select(*item.size)
+        if 0 in item.bucket:  # sd-scripts dies here with a bare ZeroDivisionError; say which image
+            raise ValueError(f"image {item.path} ({item.size[0]}x{item.size[1]}) gets a 0-pixel bucket with "
+                             f"bucket_no_upscale at this resolution and bucket_reso_steps")  # fmt: skip
         # without buckets sd-scripts never resizes (sizes were checked), it only crops
         item.resized = _resized_size(selector, item.size, item.bucket) if ds.config.enable_bucket else item.size
         errors.append(abs(err))

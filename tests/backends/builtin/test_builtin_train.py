@@ -163,3 +163,19 @@ def test_no_data_found_exits_zero_and_writes_nothing(tmp_path):
     run = run_trainer(train_args(config, dataset))
     assert run.code == 0 and "No data found" in run.err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_image_with_a_zero_pixel_bucket_is_named_not_a_bare_zero_division(tmp_path: Path) -> None:
+    # sd-scripts' select_bucket divides by zero here; the builtin names the image instead
+    from PIL import Image
+
+    from orchestrator.backends.builtin.data import load_dataset
+    from orchestrator.backends.builtin.dataset_config import DatasetConfig, SubsetConfig
+
+    folder = tmp_path / "img é"
+    folder.mkdir()
+    Image.new("RGB", (512, 768)).save(folder / "portrait.png")
+    cfg = DatasetConfig(resolution=(64, 64), enable_bucket=True, min_bucket_reso=64, max_bucket_reso=512,
+                        bucket_no_upscale=True, subsets=[SubsetConfig(str(folder), caption_extension=".txt")])  # fmt: skip
+    with pytest.raises(ValueError, match=r"portrait\.png \(512x768\) gets a 0-pixel bucket"):
+        load_dataset(cfg)
