@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestrator.hub import cache_only
+
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 PIXEL_NOTE = ("offline pixel embedding (8x8 colour layout + colour histogram + edge orientations): "
               "no model download; it judges colours, layout and outlines, not identity")
@@ -105,8 +107,11 @@ def _clip_in_child(model: str, paths: list[Path]) -> np.ndarray:
         spec = Path(tmp) / "spec.json"
         out = Path(tmp) / "embeddings.npy"
         spec.write_text(json.dumps({"model": model, "images": [str(p) for p in paths], "out": str(out)}))
+        env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+        if cache_only()[0]:
+            env["HF_HUB_OFFLINE"] = "1"  # offline: the cache answers at once instead of after the Hub's retries
         done = subprocess.run([sys.executable, "-m", "orchestrator.eval.clip_embed", str(spec)],
-                              capture_output=True, text=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+                              capture_output=True, text=True, env=env)
         if done.returncode != 0:
             reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise EmbeddingUnavailable(f"could not compute CLIP embeddings with {model!r}: {reason}")

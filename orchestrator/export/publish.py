@@ -19,6 +19,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator import hub
 from orchestrator.export import comfyui
 from orchestrator.export.model_card import CardInputs, render
 from orchestrator.export.source import ExportSource
@@ -168,14 +169,10 @@ def write_folder(src: ExportSource, repo: str, out: Path, *, license: str | None
     return Published(out, files, None, notes)
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
 def upload(published: Published, repo: str, *, private: bool = False, api: object | None = None) -> Published:
     """create_repo + upload_folder; every failure is a Problem saying what to do, the folder stays."""
     ready = f"The folder is ready at {published.folder}; rerun publish (or upload it yourself) when this is fixed"
-    if _offline():
+    if hub.offline_env():
         raise ProjectInvalid([Problem("publish", "Hugging Face Hub access is switched off (HF_HUB_OFFLINE is set)",
                                       f"Unset HF_HUB_OFFLINE to upload, or use --dry-run. {ready}", code="hub-offline")])  # fmt: skip
     from huggingface_hub import HfApi, get_token

@@ -9,11 +9,11 @@ which files to download and where to put them.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator import hub
 from orchestrator.problems import Problem, ProjectInvalid
 from orchestrator.tagger.profiles import PROFILES, Profile
 
@@ -64,11 +64,6 @@ def _local(path: Path, ref: str, profile: str) -> ModelFiles:
     raise _fail("--model", f"{folder} has no tag list ({wanted})", "Put the tag list that came with the model beside it")
 
 
-def _offline() -> bool:
-    # Read at call time: huggingface_hub reads HF_HUB_OFFLINE only once, when first imported.
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def _download_fix(repo: str, profile: Profile) -> str:
     from huggingface_hub import constants
 
@@ -86,13 +81,14 @@ def _from_hub(repo: str, profile: str) -> ModelFiles:
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
 
     candidates = _candidate_profiles(profile)
+    cache_only, why_cache_only = hub.cache_only()  # decided once: no 25 s of retries per file offline
 
     def fetch(filename: str, wanted: Profile) -> Path | None:
         """The cached file; None when the repo has no such file."""
         try:
-            return Path(hf_hub_download(repo, filename, local_files_only=_offline()))
+            return Path(hf_hub_download(repo, filename, local_files_only=cache_only))
         except LocalEntryNotFoundError:  # offline or unreachable, and not in the cache
-            why = "HF_HUB_OFFLINE is set" if _offline() else "the hub cannot be reached"
+            why = why_cache_only or "the hub cannot be reached"
             raise _fail(repo, f"{filename} is not in the Hugging Face cache and {why}", _download_fix(repo, wanted), "tagger-offline") from None
         except EntryNotFoundError:
             return None

@@ -58,16 +58,19 @@ def fetch(ref: str, where: str = "model.base") -> Path:
     from huggingface_hub import hf_hub_download, snapshot_download
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
 
+    from orchestrator.hub import cache_only
+
     hub = HubRef.parse(ref)
+    local_only, why = cache_only()  # offline: straight to the cache, not 25 s of retries first
     try:
         if hub.filename is None:
-            return Path(snapshot_download(hub.repo_id))
-        return Path(hf_hub_download(hub.repo_id, hub.filename))
+            return Path(snapshot_download(hub.repo_id, local_files_only=local_only))
+        return Path(hf_hub_download(hub.repo_id, hub.filename, local_files_only=local_only))
     except LocalEntryNotFoundError:
         raise ModelUnavailable(
             Problem(
                 where,
-                f"{ref} is not in the Hugging Face cache and the Hub cannot be reached (offline)",
+                f"{ref} is not in the Hugging Face cache and {why or 'the Hub cannot be reached (offline)'}",
                 f"Download {hub.filename or 'the repository'} from https://huggingface.co/{hub.repo_id} while online "
                 f"(`huggingface-cli download {hub.repo_id} {hub.filename or ''}`), or set {where} to a local file. "
                 "Without downloads, `orchestrator run presets/demo.toml` trains the embedded tiny model",

@@ -146,6 +146,18 @@ def test_offline_hub_model_gives_a_clear_message(monkeypatch):
     assert "huggingface-cli download no-owner/no-repo model.safetensors" in info.value.problem.fix
 
 
+def test_unreachable_hub_goes_straight_to_the_cache(monkeypatch):
+    # no DNS for the Hub: the cache answers at once instead of after huggingface_hub's retries
+    import socket
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: (_ for _ in ()).throw(socket.gaierror(-2, "no DNS")))
+    with pytest.raises(models.ModelUnavailable) as info:
+        models.fetch("hf://no-owner/no-repo/model.safetensors")
+    assert info.value.problem.code == "model-offline"
+    assert "huggingface.co cannot be reached (no network?)" in info.value.problem.message
+
+
 def _problems(*overrides: str) -> list[str]:
     try:
         project = load_project(CAPTAIN, list(overrides)).project
