@@ -92,6 +92,11 @@ def file_problems(listing: FolderListing) -> list[Problem]:
             message = f"{suffix} is a format sd-scripts does not read ({READ_EXTENSIONS}); it skips this image"
             fix = "Convert it to PNG or JPEG"
         problems.append(Problem(str(p), message, fix, "warning", "unsupported-format"))
+    problems += [
+        Problem(str(d), "is a folder named like an image: sd-scripts' image glob picks it up and fails when it opens it",
+                f"Rename it (e.g. {d.stem}_{d.suffix.lstrip('.')}) or move it out", "error", "image-is-folder")  # fmt: skip
+        for d in listing.image_named_folders
+    ]
     for d in listing.subfolders:
         count = _nested_images(d)
         if count:

@@ -56,6 +56,7 @@ class FolderListing:
     hidden_images: list[Path] = field(default_factory=list)  # `.x.png`, `._x.jpg`: skipped by the glob
     junk: list[Path] = field(default_factory=list)
     subfolders: list[Path] = field(default_factory=list)
+    image_named_folders: list[Path] = field(default_factory=list)  # `x.png/`: the trainer's glob takes it as an image
     other_files: list[Path] = field(default_factory=list)
 
 
@@ -80,6 +81,13 @@ def _exists(path: str, prefix: str, names: set[str]) -> bool:
     return os.path.isfile(path)
 
 
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symlink loop: not a folder; the image probe reports it as unreadable
+        return False
+
+
 def list_folder(folder: Path, caption_extension: str) -> FolderListing:
     listing = FolderListing(folder)
     try:
@@ -87,12 +95,15 @@ def list_folder(folder: Path, caption_extension: str) -> FolderListing:
     except OSError:
         return listing
     files: dict[str, Path] = {}
+    dirs = {entry.name for entry in entries if _is_dir(entry)}
     for entry in entries:
         path = folder / entry.name
         if entry.name in JUNK_NAMES:
             listing.junk.append(path)
-        elif entry.is_dir():
-            if entry.name != BACKUP_DIR:
+        elif entry.name in dirs:
+            if trainer_reads(entry.name):
+                listing.image_named_folders.append(path)
+            elif entry.name != BACKUP_DIR:
                 listing.subfolders.append(path)
         elif trainer_reads(entry.name):
             listing.images.append(path)
@@ -105,7 +116,7 @@ def list_folder(folder: Path, caption_extension: str) -> FolderListing:
         else:
             files[entry.name] = path
     listing.images.sort(key=str)  # the trainer sorts full path strings
-    names = {entry.name for entry in entries if not entry.is_dir()}
+    names = {entry.name for entry in entries if entry.name not in dirs}
     used: set[Path] = set()
     prefix = os.path.join(str(folder), "")
     for image in listing.images:

@@ -52,6 +52,9 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DoctorReport
     (d / "truncated.jpg").write_bytes(jpeg.getvalue()[: len(jpeg.getvalue()) // 2])
     (d / "truncated.txt").write_text("hxh, 1boy\n", encoding="utf-8")
     image(d / "png_named.jpg", seed=2, fmt="PNG")
+    os.symlink("loop.jpg", d / "loop.jpg")  # points at itself: stat fails with ELOOP
+    (d / "loop.txt").write_text("hxh, 1boy\n", encoding="utf-8")
+    (d / "folder.png").mkdir()  # sd-scripts' glob takes it for an image
     image(d / "real.jpg", seed=3, quality=90)
     # duplicates
     image(d / "dup_a.png", seed=4)
@@ -116,7 +119,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DoctorReport
 @pytest.mark.parametrize(
     ("code", "triggered", "severity"),
     [
-        ("image-corrupt", {"truncated.jpg"}, "error"),
+        ("image-corrupt", {"truncated.jpg", "loop.jpg"}, "error"),
+        ("image-is-folder", {"folder.png"}, "error"),
         ("format-mismatch", {"png_named.jpg"}, "warning"),
         ("duplicate", {"dup_b.png"}, "warning"),
         ("near-duplicate", {"near_b.jpg"}, "warning"),
@@ -168,16 +172,18 @@ def test_errors_make_the_report_fail_and_counts_add_up(broken) -> None:
     _, report = broken
     assert not report.ok
     data = report.to_json()
-    assert data["counts"]["error"] == len(report.errors) == 3  # truncated JPEG, 0-byte and not-UTF-8 captions
+    # truncated JPEG, symlink loop, folder named .png, 0-byte and not-UTF-8 captions
+    assert data["counts"]["error"] == len(report.errors) == 5
     assert data["ok"] is False and "error" in report.summary()
 
 
 def test_the_trainer_sees_only_globbed_images_and_buckets_them(broken) -> None:
     _, report = broken
     (summary,) = report.folders
-    assert summary.images == 28  # hidden, ._ files, gif, tiff, .Jpg and the subfolder are skipped
+    assert summary.images == 29  # hidden, ._ files, gif, tiff, .Jpg and the subfolder are skipped
     assert summary.skipped == 4
-    assert report.buckets["num_train_images"] == 28  # the truncated JPEG still has a header size, as in the trainer
+    # the truncated JPEG still has a header size, as in the trainer; the symlink loop has none
+    assert report.buckets["num_train_images"] == 28
 
 
 # ------------------------------------------------------------------ caption extension
