@@ -54,7 +54,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for column in ("run", "status", "start", "duration", "steps", "loss"):
         table.add_column(column, no_wrap=True)
     table.add_column("output", overflow="fold", min_width=12)
-    style = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "orphaned": "magenta", "running": "cyan"}
+    style = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "orphaned": "magenta", "running": "cyan", "unreadable": "red"}
     for row in rows:
         loss = f"{row['final_loss']:.4f}" if row["final_loss"] is not None else "-"
         output = row["output"].rsplit("/", 1)[-1] if row["output"] else "-"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from orchestrator.problems import Problem, ProjectInvalid
 from orchestrator.runs.layout import RunFolder, runs_root
-from orchestrator.runs.status import Status, effective, read_status
+from orchestrator.runs.status import Status, effective, load_status
 
 
 @dataclass
@@ -32,9 +32,7 @@ def all_runs(root: Path | None = None) -> list[RunInfo]:
         folder = RunFolder(path)
         if not path.is_dir() or not folder.status.exists():
             continue
-        status = read_status(folder.status)
-        if status is not None:
-            runs.append(RunInfo(folder, effective(status)))
+        runs.append(RunInfo(folder, effective(load_status(folder.status))))
     return sorted(runs, key=lambda r: (r.status.created, r.name), reverse=True)
 
 
@@ -46,9 +44,7 @@ def resolve(ref: str, root: Path | None = None) -> RunInfo:
         return runs[0]
     path = Path(ref)
     if path.is_dir() and RunFolder(path).status.exists():
-        status = read_status(RunFolder(path).status)
-        if status is not None:
-            return RunInfo(RunFolder(path.absolute()), effective(status))
+        return RunInfo(RunFolder(path.absolute()), effective(load_status(RunFolder(path).status)))
     exact = [r for r in runs if r.name == ref]
     matches = exact or [r for r in runs if r.name.startswith(ref)]
     if len(matches) == 1:

@@ -1,7 +1,8 @@
 """status.json: how a run is going or how it ended, written atomically at every change.
 
 created → running → succeeded | failed | interrupted. A run whose supervisor died
-without writing an end (kill -9, power loss) reads back as `orphaned`.
+without writing an end (kill -9, power loss) reads back as `orphaned`; a status.json that
+cannot be parsed (edited by hand, a full disk) as `unreadable`, so the run stays visible.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 from orchestrator.fsutil import write_atomic
 
-State = Literal["created", "running", "succeeded", "failed", "interrupted", "orphaned"]
+State = Literal["created", "running", "succeeded", "failed", "interrupted", "orphaned", "unreadable"]
 ACTIVE: tuple[str, ...] = ("created", "running")
 
 
@@ -64,8 +65,21 @@ def write_status(path: Path, status: Status) -> None:
 def read_status(path: Path) -> Status | None:
     try:
         return Status.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError, AttributeError):  # not JSON, or not an object of our fields
         return None
+
+
+def load_status(path: Path) -> Status:
+    """status.json, or an `unreadable` stand-in dated by the folder: the run stays listed and usable."""
+    status = read_status(path)
+    if status is not None:
+        return status
+    try:
+        created = path.parent.stat().st_mtime
+    except OSError:
+        created = 0.0
+    return Status(state="unreadable", created=created,
+                  reason=f"{path.name} cannot be read; the run's other files are untouched")  # fmt: skip
 
 
 def process_start_time(pid: int) -> float | None:

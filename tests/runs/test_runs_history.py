@@ -98,3 +98,16 @@ def test_status_and_manifest_are_written_atomically_and_are_json(preset: Path, f
     lines = (folder / "metrics.jsonl").read_text().splitlines()
     assert all(json.loads(line)["kind"] for line in lines)
     assert json.loads(lines[-1])["kind"] == "exit"
+
+
+def test_a_run_with_an_unreadable_status_stays_listed_and_usable(preset: Path, fake_env, capsys) -> None:
+    assert main(["run", str(preset), "--backend", "fake"]) == 0
+    run = resolve("latest")
+    run.folder.status.write_text("{cut off by a full disk", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["runs", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == run.name and row["status"] == "unreadable"
+    assert main(["runs", "show", "latest"]) == 0 and "status.json cannot be read" in capsys.readouterr().out
+    assert main(["runs", "rerun", run.name, "--backend", "fake"]) == 0  # its project is still there to use
+    assert main(["runs", "rm", run.name]) == 0 and len(names()) == 1
