@@ -41,7 +41,7 @@ class LoadedProject:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Windows editors may start the file with a BOM
     except FileNotFoundError:
         raise ProjectInvalid([Problem(str(path), "preset file not found", "Check the path")]) from None
     except UnicodeDecodeError as exc:

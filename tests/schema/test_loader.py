@@ -62,6 +62,12 @@ def test_toml_syntax_error_names_the_line(tmp_path):
     assert line.startswith(f"{preset}:3: TOML syntax error")
 
 
+def test_a_preset_saved_with_a_byte_order_mark_loads(tmp_path):
+    preset = tmp_path / "notepad.toml"
+    preset.write_bytes(b"\xef\xbb\xbf" + f'extends = "{CAPTAIN.as_posix()}"\nname = "bom"\n'.encode())
+    assert load_project(preset).project.name == "bom"
+
+
 def test_extends_cycle_is_an_error(tmp_path):
     write(tmp_path, "a.toml", 'extends = "b.toml"\n')
     write(tmp_path, "b.toml", 'extends = "a.toml"\n')
