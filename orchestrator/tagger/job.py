@@ -74,6 +74,14 @@ def collect_work(targets: list[Target], mode: Mode) -> Work:
 
 def plan_item(item: WorkItem, tags: list[ScoredTag], mode: Mode) -> tuple[CaptionChange, list[Problem]]:
     change = plan_change(item.image, item.caption, item.existing, [t.tag for t in tags], mode, item.target.trigger)
+    if change.writes and not change.new.strip():
+        # nothing scored above the thresholds and there is no trigger: an empty caption file stops
+        # sd-scripts ("caption file is empty"), and overwriting would throw the old caption away
+        kept = CaptionChange(item.image, item.caption, "unchanged", item.existing, item.existing or "", (), ())
+        return kept, [Problem(str(item.image), "no tag scored above the thresholds, so no caption was "
+                              + ("written (sd-scripts stops on an empty caption file)" if item.existing is None else "changed"),
+                              "Lower --general-threshold, pass --trigger, or write the caption by hand",
+                              "warning", "tag-empty")]  # fmt: skip
     problems = []
     trigger = item.target.trigger
     if mode == "merge" and item.existing is not None and trigger and not has_tag(split_tags(first_line(item.existing)[0]), trigger):

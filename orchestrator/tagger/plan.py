@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from orchestrator.dataset.listing import BACKUP_DIR as LISTING_BACKUP_DIR
 from orchestrator.fsutil import write_atomic
 from orchestrator.problems import Problem
 from orchestrator.tagger.captions import first_line, join_tags, merged_text, new_tags, split_tags, tag_key, with_trigger
@@ -21,7 +22,8 @@ from orchestrator.tagger.captions import first_line, join_tags, merged_text, new
 Mode = Literal["new", "merge", "overwrite"]
 Action = Literal["create", "merge", "overwrite", "unchanged"]
 MODES: tuple[Mode, ...] = ("new", "merge", "overwrite")
-BACKUP_DIR = ".caption-backups"  # inside the image folder; sd-scripts does not look into sub-folders
+# One backup folder for every caption writer (`tag`, `captions`); sd-scripts does not look into sub-folders.
+BACKUP_DIR = LISTING_BACKUP_DIR
 
 
 @dataclass(frozen=True)

@@ -78,3 +78,18 @@ def test_a_caption_that_cannot_be_written_is_reported(tmp_path: Path) -> None:
     applied = apply_changes(changes)
     assert [p.code for p in applied.problems] == ["caption-write"]
     assert (tmp_path / "ok.txt").read_text(encoding="utf-8") == "smile\n"
+
+
+def test_no_tags_and_no_trigger_writes_no_empty_caption(tmp_path: Path) -> None:
+    from orchestrator.tagger.job import WorkItem, plan_item
+    from orchestrator.tagger.targets import Target
+
+    bare = Target("photos", tmp_path, None, ".txt")
+    change, problems = plan_item(WorkItem(tmp_path / "a.png", tmp_path / "a.txt", None, bare), [], "new")
+    assert not change.writes and [p.code for p in problems] == ["tag-empty"]
+    assert "sd-scripts stops on an empty caption file" in problems[0].message
+    change, problems = plan_item(WorkItem(tmp_path / "b.png", tmp_path / "b.txt", "hxh, smile\n", bare), [], "overwrite")
+    assert not change.writes and change.new == "hxh, smile\n" and problems[0].code == "tag-empty"  # the old caption stays
+    triggered = Target("face", tmp_path, "hxh", ".txt")
+    change, problems = plan_item(WorkItem(tmp_path / "c.png", tmp_path / "c.txt", None, triggered), [], "new")
+    assert change.action == "create" and change.new == "hxh\n" and not problems  # the trigger alone is a caption
