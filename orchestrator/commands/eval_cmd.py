@@ -18,8 +18,9 @@ def _fmt(value) -> str:
 
 def _table(card: dict) -> Table:
     table = Table(title=f"scorecard at weight {card['reference_weight']:g}", box=None, pad_edge=False)
-    for column in ("epoch", "fidelity", "saturates at w", "bare trigger", "generalisation", "leakage", ""):
-        table.add_column(column, justify="left" if column in ("epoch", "") else "right", no_wrap=True)
+    # headers short enough for 80 columns: rich would cut a longer one to "generalisati…"
+    for column in ("epoch", "fidelity", "full at w", "bare trigger", "generalisation", "leakage", ""):
+        table.add_column(column, justify="left" if column in ("epoch", "") else "right")  # headers may wrap
     for epoch, row in card["epochs"].items():
         mark = "[bold green]recommended[/]" if str(card.get("recommended_epoch")) == epoch else ""
         ease = row["ease_of_invocation"]
