@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,19 +99,23 @@ def probe_image(path: Path | str) -> ImageFacts:
     source = io.BytesIO(data) if data is not None else path
     info: dict = {}  # header facts, kept when the decode fails
     try:
-        with Image.open(source) as img:
-            info = dict(format=img.format or "", mode=img.mode, width=img.width, height=img.height)
-            frames = getattr(img, "n_frames", 1)
-            has_alpha = img.mode in ALPHA_MODES or "transparency" in img.info
-            if img.format in ("JPEG", "MPO"):
-                img.draft("RGB", (SAMPLE * 2, SAMPLE * 2))  # scaled decode; size reported above is the full one
-            img.load()
-            orientation = int(img.getexif().get(ORIENTATION_TAG, 1) or 1)
-            phash, colour = signatures(img)
-            return ImageFacts(
-                **base, **info, bit_depth=_png_bit_depth(head), orientation=orientation, has_alpha=has_alpha,
-                alpha_used=has_alpha and _alpha_used(img), frames=frames, phash=phash, colour=colour.hex(),
-            )  # fmt: skip
+        with warnings.catch_warnings():
+            # Pillow's "Corrupt EXIF data" and similar warnings would interleave with the report;
+            # what matters (a failed decode) is caught below and becomes a finding
+            warnings.simplefilter("ignore")
+            with Image.open(source) as img:
+                info = dict(format=img.format or "", mode=img.mode, width=img.width, height=img.height)
+                frames = getattr(img, "n_frames", 1)
+                has_alpha = img.mode in ALPHA_MODES or "transparency" in img.info
+                if img.format in ("JPEG", "MPO"):
+                    img.draft("RGB", (SAMPLE * 2, SAMPLE * 2))  # scaled decode; size reported above is the full one
+                img.load()
+                orientation = int(img.getexif().get(ORIENTATION_TAG, 1) or 1)
+                phash, colour = signatures(img)
+                return ImageFacts(
+                    **base, **info, bit_depth=_png_bit_depth(head), orientation=orientation, has_alpha=has_alpha,
+                    alpha_used=has_alpha and _alpha_used(img), frames=frames, phash=phash, colour=colour.hex(),
+                )  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - any failure to decode is a finding, not a crash
         return ImageFacts(**base, **info, error=_describe(exc))
 

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 from doctor_fixtures import image, pattern
 from PIL import Image, ImageEnhance
 
@@ -100,3 +101,12 @@ def test_probe_facts_round_trip_through_json(tmp_path: Path) -> None:
     facts = probe_image(path)
     assert facts.format == "JPEG" and (facts.width, facts.height) == (256, 256)  # full size, not the draft's
     assert ImageFacts.from_json(facts.to_json()) == facts
+
+
+def test_corrupt_exif_is_neither_a_finding_nor_noise(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # an IFD that claims one entry and ends there: Pillow warns "Corrupt EXIF data" but decodes
+    broken = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff\x01\x12" + b"\x00" * 10
+    Image.new("RGB", (300, 300), (9, 9, 9)).save(tmp_path / "odd exif.jpg", exif=broken)
+    facts = probe_image(tmp_path / "odd exif.jpg")
+    assert facts.readable and facts.orientation == 1
+    assert capfd.readouterr().err == ""
