@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.lora.metadata import Summary, summarize
+from orchestrator.lora.keys import PREFIXES, foreign_kind
 from orchestrator.lora.reader import PICKLE_SUFFIXES, read_header
 from orchestrator.problems import Problem, ProjectInvalid
 from orchestrator.runs.index import RunInfo
@@ -55,6 +56,15 @@ def _metadata(path: Path) -> dict[str, str]:
             str(path), f"not a readable safetensors file ({exc})",
             "Check the file is complete (a download or copy may have been cut off)", code="lora-unreadable",
         )]) from None  # fmt: skip
+    tensors = [k for k in header if k != "__metadata__"] if isinstance(header, dict) else []
+    if not any(k.startswith(PREFIXES) or foreign_kind(k) != "unknown" for k in tensors):
+        # a checkpoint, an embedding or an empty file: the WebUIs would not load it as a LoRA
+        found = f"keys such as {', '.join(tensors[:2])}" if tensors else "no tensors"
+        raise ProjectInvalid([Problem(
+            str(path), f"is not a LoRA ({found})",
+            "Export the LoRA file the trainer wrote (runs/<run>/output/*.safetensors); `orchestrator lora inspect` "
+            "shows what a file holds", code="not-a-lora",
+        )])  # fmt: skip
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
 

@@ -36,7 +36,7 @@ def split(key: str) -> Key:
 def foreign_kind(key: str) -> str:
     """What an unknown key most likely is, for the message."""
     role = key.split(".", 1)[1] if "." in key else ""
-    if role.startswith(_LYCORIS):
+    if any(role == r or role.startswith(r + ".") for r in _LYCORIS):  # whole names: "diff" is not "diffusion_model"
         return "LyCORIS (LoHa/LoKr/DoRA)"
     if _PEFT.search(key):
         return "diffusers/PEFT"

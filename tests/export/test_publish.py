@@ -43,6 +43,19 @@ def test_a1111_snippet_of_a_bare_file_without_metadata(tmp_path: Path, capsys: p
     assert (data["snippet"], data["example"]) == ("<lora:my lora é:0.8>", "<lora:my lora é:0.8>")
 
 
+def test_a1111_refuses_a_safetensors_file_that_is_not_a_lora(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from safetensors.numpy import save_file
+
+    model = tmp_path / "checkpoint.safetensors"
+    save_file({"model.diffusion_model.out.0.weight": np.zeros((4,), np.float32)}, str(model))
+    assert main(["export", "comfyui", str(model)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is not a LoRA (keys such as model.diffusion_model.out.0.weight)" in err
+    loha = tmp_path / "loha.safetensors"  # LyCORIS files load in the WebUIs: exported, not refused
+    save_file({"lora_unet_x.hada_w1_a": np.zeros((4, 2), np.float32)}, str(loha))
+    assert snippet(resolve_source(str(loha)))["snippet"] == "<lora:loha:0.8>"
+
+
 def test_a1111_refuses_a_file_that_is_not_safetensors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     junk = tmp_path / "cut.safetensors"
     junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")

@@ -42,6 +42,8 @@ def test_key_grammar() -> None:
     assert split("lora_unet_mid_block_attentions_0_proj_in.alpha").module == "lora_unet_mid_block_attentions_0_proj_in"
     assert split("unet.x.lora_A.weight").role == ""
     assert foreign_kind("lora_unet_x.hada_w1_a") == "LyCORIS (LoHa/LoKr/DoRA)"
+    assert foreign_kind("lora_unet_x.diff") == foreign_kind("lora_unet_x.lora_mid.weight") == "LyCORIS (LoHa/LoKr/DoRA)"
+    assert foreign_kind("model.diffusion_model.out.0.weight") == "unknown"  # a checkpoint, not LyCORIS' "diff"
 
 
 def test_metadata_summary() -> None:
