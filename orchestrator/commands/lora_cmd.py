@@ -118,12 +118,28 @@ def cmd_resize(args: argparse.Namespace) -> int:
     source, _ = resolve_target(args.target)
     if not source.is_file():
         raise ProjectInvalid([Problem(str(source), "no such file")])
+    _require_kohya([source])
     out = _output(args.output, args.force)
     inst = scripts.installation("lora resize")
     call = scripts.resize_call(inst, source, out, args.rank, conv_rank=args.conv_rank, save_precision=args.save_precision,
                                device=args.device, dynamic_method=args.dynamic_method, dynamic_param=args.dynamic_param,
                                verbose=args.verbose)  # fmt: skip
     return _execute(call, args.dry_run, out)
+
+
+def _require_kohya(paths: list[Path]) -> None:
+    """sd-scripts' scripts read kohya LoRA only; anything else fails deep inside them (or, for
+    resize, writes a file of nothing), so every input is checked first."""
+    from orchestrator.lora.reader import lora_header
+
+    problems = []
+    for path in paths:
+        try:
+            lora_header(path, lycoris=False)
+        except ProjectInvalid as exc:
+            problems += exc.problems
+    if problems:
+        raise ProjectInvalid(problems)
 
 
 def _is_sdxl(path: Path) -> bool:
@@ -145,6 +161,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     missing = [Problem(str(m), "no such file") for m in models if not m.is_file()]
     if missing:
         raise ProjectInvalid(missing)
+    _require_kohya(models)
     ratios = args.ratios or [1.0] * len(models)
     out = _output(args.output, args.force)
     sdxl = [_is_sdxl(m) for m in models]

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.lora.metadata import Summary, summarize
-from orchestrator.lora.keys import PREFIXES, foreign_kind
-from orchestrator.lora.reader import PICKLE_SUFFIXES, read_header
+from orchestrator.lora.reader import PICKLE_SUFFIXES, lora_header
 from orchestrator.problems import Problem, ProjectInvalid
 from orchestrator.runs.index import RunInfo
 
@@ -46,26 +45,10 @@ class ExportSource:
 
 
 def _metadata(path: Path) -> dict[str, str]:
-    """The LoRA's metadata; a file that is not safetensors at all is refused, not exported."""
+    """The LoRA's metadata; a file that is not a LoRA the WebUIs load is refused, not exported."""
     if path.suffix.lower() in PICKLE_SUFFIXES:
         return {}  # never unpickled here: the snippet only names the file
-    try:
-        header = read_header(path)
-    except (OSError, ValueError) as exc:
-        raise ProjectInvalid([Problem(
-            str(path), f"not a readable safetensors file ({exc})",
-            "Check the file is complete (a download or copy may have been cut off)", code="lora-unreadable",
-        )]) from None  # fmt: skip
-    tensors = [k for k in header if k != "__metadata__"] if isinstance(header, dict) else []
-    if not any(k.startswith(PREFIXES) or foreign_kind(k) != "unknown" for k in tensors):
-        # a checkpoint, an embedding or an empty file: the WebUIs would not load it as a LoRA
-        found = f"keys such as {', '.join(tensors[:2])}" if tensors else "no tensors"
-        raise ProjectInvalid([Problem(
-            str(path), f"is not a LoRA ({found})",
-            "Export the LoRA file the trainer wrote (runs/<run>/output/*.safetensors); `orchestrator lora inspect` "
-            "shows what a file holds", code="not-a-lora",
-        )])  # fmt: skip
-    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    metadata = lora_header(path, lycoris=True).get("__metadata__")
     return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
 
 

@@ -51,6 +51,34 @@ def read_header(path: Path) -> dict:
         return json.loads(handle.read(length))
 
 
+def lora_header(path: Path, *, lycoris: bool) -> dict:
+    """The header of a file that must be a LoRA, before a tool is handed it.
+
+    Refused with one problem naming the file: unreadable (a cut-off download), or no LoRA keys
+    (a checkpoint, an embedding). `lycoris`: LoHa/LoKr keys count (the WebUIs load them;
+    sd-scripts' resize and merge scripts do not).
+    """
+    from orchestrator.lora.keys import PREFIXES, foreign_kind
+
+    try:
+        header = read_header(path)
+    except (OSError, ValueError) as exc:
+        raise _refuse(path, f"not a readable safetensors file ({exc})",
+                      "Check the file is complete (a download or copy may have been cut off)", "lora-unreadable") from None  # fmt: skip
+    keys = [k for k in header if k != "__metadata__"] if isinstance(header, dict) else []
+    kohya = [k for k in keys if k.startswith(PREFIXES) and foreign_kind(k) == "unknown"]
+    other = [k for k in keys if foreign_kind(k) != "unknown"]
+    if kohya or (lycoris and other):
+        return header
+    found = f"keys such as {', '.join(keys[:2])}" if keys else "no tensors"
+    if other:
+        raise _refuse(path, f"is a {foreign_kind(other[0])} file, not a kohya LoRA ({found})",
+                      "sd-scripts' scripts read kohya LoRA (networks.lora) only; use LyCORIS' own tools", "not-kohya")
+    raise _refuse(path, f"is not a LoRA ({found})",
+                  "Give the LoRA file the trainer wrote (runs/<run>/output/*.safetensors); `orchestrator lora inspect` "
+                  "shows what a file holds", "not-a-lora")  # fmt: skip
+
+
 def _bf16_to_f32(path: Path, start: int, info: dict) -> np.ndarray:
     begin, end = info["data_offsets"]
     raw = np.fromfile(path, dtype="<u2", count=(end - begin) // 2, offset=start + begin)

@@ -113,3 +113,25 @@ def test_merge_picks_the_sdxl_script_and_dry_run_runs_nothing(tmp_path: Path, st
     sd15 = lorafiles.make(tmp_path / "c.safetensors")
     assert main(["lora", "merge", str(a), str(sd15), "-o", str(out)]) == 2
     assert "mixes SDXL" in capsys.readouterr().err
+
+
+def test_inputs_that_are_not_kohya_loras_never_reach_the_scripts(tmp_path: Path, stand_in: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # before: resize "wrote" a file from a checkpoint, merge died with a KeyError deep in the script
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    lora = lorafiles.make(tmp_path / "a.safetensors")
+    checkpoint = tmp_path / "model.safetensors"
+    save_file({"model.diffusion_model.out.0.weight": np.zeros((4,), np.float32)}, str(checkpoint))
+    loha = tmp_path / "loha.safetensors"
+    save_file({"lora_unet_x.hada_w1_a": np.zeros((4, 2), np.float32)}, str(loha))
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(lora.read_bytes()[:5])
+    assert main(["lora", "resize", str(checkpoint), "--rank", "2", "-o", str(tmp_path / "r.safetensors")]) == 2
+    assert "model.safetensors: is not a LoRA (keys such as model.diffusion_model.out.0.weight)" in capsys.readouterr().err
+    assert main(["lora", "merge", str(lora), str(loha), str(cut), "-o", str(tmp_path / "m.safetensors")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "loha.safetensors: is a LyCORIS (LoHa/LoKr/DoRA) file, not a kohya LoRA" in err
+    assert "cut.safetensors: not a readable safetensors file" in err
+    assert not (tmp_path / "record.json").exists()  # the stand-in script never ran
