@@ -17,7 +17,8 @@ _VAR = re.compile(r"\$(\w+)|\$\{([^}]*)\}")
 class StrictModel(BaseModel):
     """Unknown keys are errors and a validated project never changes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # allow_inf_nan=False: `learning_rate = inf` is a typo to catch, not a value to compile
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 def expand(text: str) -> str:
@@ -38,6 +39,8 @@ def _base_dir(info: ValidationInfo) -> Path:
 
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    if not str(value).strip() or str(value) == ".":  # Path("") is "."; an empty setting is a mistake, not the preset's folder
+        raise ValueError("is empty: write the path (relative to the preset file, or absolute)")
     path = Path(expand(str(value)))
     if not path.is_absolute():
         path = _base_dir(info) / path
@@ -46,6 +49,8 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 def _resolve_model_ref(value: str, info: ValidationInfo) -> str:
     """A model reference is `hf://owner/repo/file`, `builtin:<name>` or a local path."""
+    if not value.strip():
+        raise ValueError("is empty: give a .safetensors file, a diffusers folder, hf://owner/repo/file.safetensors or builtin:<name>")
     if value.startswith(HUB_PREFIX):
         parts = value[len(HUB_PREFIX) :].split("/")
         if len(parts) < 2 or not all(parts):

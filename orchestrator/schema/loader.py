@@ -85,8 +85,8 @@ def _is_path_field(info: Any) -> bool:
 
 
 def _anchor(value: str, directory: Path) -> str:
-    if value.startswith((base.HUB_PREFIX, base.BUILTIN_PREFIX, "~", "$")) or Path(value).is_absolute():
-        return value
+    if not value.strip() or value.startswith((base.HUB_PREFIX, base.BUILTIN_PREFIX, "~", "$")) or Path(value).is_absolute():
+        return value  # an empty value stays empty, for the field's validator to refuse
     return str(directory / value)
 
 

@@ -62,6 +62,17 @@ def test_toml_syntax_error_names_the_line(tmp_path):
     assert line.startswith(f"{preset}:3: TOML syntax error")
 
 
+def test_empty_paths_and_infinite_numbers_are_mistakes_not_values():
+    # an empty path used to resolve to the preset's own folder; inf passed every `gt=0`
+    for override, message in (("model.base=''", "model.base: is empty"),
+                              ("subjects[0].images=' '", "subjects[0].images: is empty"),
+                              ("training.learning_rate=inf", "training.learning_rate: Input should be a finite number"),
+                              ("network.alpha=nan", "network.alpha: Input should be a finite number")):  # fmt: skip
+        with pytest.raises(ProjectInvalid) as info:
+            load_project(CAPTAIN, [override])
+        assert any(message in p.line() for p in info.value.problems), [p.line() for p in info.value.problems]
+
+
 def test_a_preset_saved_with_a_byte_order_mark_loads(tmp_path):
     preset = tmp_path / "notepad.toml"
     preset.write_bytes(b"\xef\xbb\xbf" + f'extends = "{CAPTAIN.as_posix()}"\nname = "bom"\n'.encode())
