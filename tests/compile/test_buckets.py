@@ -53,3 +53,23 @@ def test_no_upscale_large_image_scales_to_area():
 
 def test_min_max_snap_to_step():
     assert adjust_min_max(BucketSettings((512, 512), min_reso=300, max_reso=1000, step=64)) == (256, 1024)
+
+
+def test_every_valid_setting_buckets_every_size_without_dividing_by_zero():
+    # settings the schema accepts (min ≥ step, min ≤ side ≤ max) × awkward image sizes; a
+    # no_upscale image that cannot be bucketed comes back as (0, 0), which the doctor reports
+    import itertools
+
+    sizes = [(1, 1), (7, 300), (63, 64), (64, 63), (300, 7), (512, 768), (768, 512), (4000, 10), (10, 4000), (1024, 1024)]
+    for side, step, no_upscale in itertools.product((64, 128, 256, 512, 1024), (32, 64, 128), (False, True)):
+        if side % step:
+            continue
+        for lo, hi in ((step, side), (step, 2 * side), (side, side), (side, 4 * side)):
+            selector = BucketSelector(BucketSettings((side, side), True, lo, hi, step, no_upscale))
+            for w, h in sizes:
+                (bw, bh), err = selector.select(w, h)
+                assert bw % step == 0 and bh % step == 0, (side, step, lo, hi, no_upscale, w, h, bw, bh)
+                if (bw, bh) == (0, 0):
+                    assert no_upscale and err == float("inf")
+                elif not no_upscale:
+                    assert lo <= min(bw, bh) and max(bw, bh) <= max(hi, side) and bw * bh <= side * side
