@@ -1,15 +1,18 @@
-"""Caption files as tag lists: read, split, join, merge, trigger first.
+"""Caption files as the tagger writes them: read, merge, trigger first.
 
-Small and free of tagger specifics so the dataset tools can share it. sd-scripts reads
-only the first line of a caption file (library/train_util.py `read_caption`) and fails on
-an empty file, so tags live on the first line and later lines are kept as they are.
+The tag grammar itself (split, join, the case/underscore-blind key, dedupe) is
+`orchestrator.dataset.tags`, shared with the caption tools. sd-scripts reads only the first
+line of a caption file (library/train_util.py `read_caption`) and fails on an empty file,
+so tags live on the first line and later lines are kept as they are.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.text.trigger_lint import normalise
+from orchestrator.dataset.tags import dedupe, join_tags
+from orchestrator.dataset.tags import key as tag_key
+from orchestrator.dataset.tags import split_caption as split_tags
 
 SEPARATOR = ", "
 
@@ -31,19 +34,6 @@ def read_caption(path: Path) -> str | None:
     return text if text.strip() else None
 
 
-def tag_key(tag: str) -> str:
-    """What makes two spellings the same tag: case, underscores and spacing do not count."""
-    return normalise(tag)  # the same key as the dataset doctor and the trigger lint
-
-
-def split_tags(line: str) -> list[str]:
-    return [t.strip() for t in line.split(",") if t.strip()]
-
-
-def join_tags(tags: list[str]) -> str:
-    return SEPARATOR.join(tags)
-
-
 def first_line(text: str) -> tuple[str, str]:
     """(the caption line, everything after it including the line break)."""
     head, sep, rest = text.partition("\n")
@@ -57,14 +47,8 @@ def has_tag(tags: list[str], tag: str) -> bool:
 
 def new_tags(existing: list[str], candidates: list[str]) -> list[str]:
     """Candidates not already present (by key), in their order, without repeats."""
-    seen = {tag_key(t) for t in existing}
-    added = []
-    for tag in candidates:
-        key = tag_key(tag)
-        if key not in seen:
-            seen.add(key)
-            added.append(tag)
-    return added
+    present = {tag_key(t) for t in existing}
+    return [t for t in dedupe(candidates) if tag_key(t) not in present]
 
 
 def with_trigger(tags: list[str], trigger: str | None) -> list[str]:

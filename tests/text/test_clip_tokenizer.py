@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -21,18 +21,10 @@ from orchestrator.text.clip_tokenizer import (
 )
 
 
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
 needs_instant = pytest.mark.skipif(
-    not _importable("instant_clip_tokenizer"), reason="instant-clip-tokenizer has no wheel here"
+    importlib.util.find_spec("instant_clip_tokenizer") is None, reason="instant-clip-tokenizer has no wheel here"
 )
-needs_tokenizers = pytest.mark.skipif(not _importable("tokenizers"), reason="tokenizers not installed")
+needs_tokenizers = pytest.mark.skipif(importlib.util.find_spec("tokenizers") is None, reason="tokenizers not installed")
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import re
 
 import pytest
@@ -22,16 +22,8 @@ from orchestrator.text.trigger_lint import (
 )
 
 
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
 needs_clip = pytest.mark.skipif(
-    not _importable("instant_clip_tokenizer"), reason="exact CLIP ids need instant-clip-tokenizer"
+    importlib.util.find_spec("instant_clip_tokenizer") is None, reason="exact CLIP ids need instant-clip-tokenizer"
 )
 
 # The reference case's hand-edited captions (seed-case.md).
