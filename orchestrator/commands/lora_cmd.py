@@ -118,7 +118,7 @@ def cmd_resize(args: argparse.Namespace) -> int:
     source, _ = resolve_target(args.target)
     if not source.is_file():
         raise ProjectInvalid([Problem(str(source), "no such file")])
-    _require_kohya([source])
+    _kohya_headers([source])
     out = _output(args.output, args.force)
     inst = scripts.installation("lora resize")
     call = scripts.resize_call(inst, source, out, args.rank, conv_rank=args.conv_rank, save_precision=args.save_precision,
@@ -127,28 +127,23 @@ def cmd_resize(args: argparse.Namespace) -> int:
     return _execute(call, args.dry_run, out)
 
 
-def _require_kohya(paths: list[Path]) -> None:
-    """sd-scripts' scripts read kohya LoRA only; anything else fails deep inside them (or, for
-    resize, writes a file of nothing), so every input is checked first."""
+def _kohya_headers(paths: list[Path]) -> list[dict]:
+    """Each input's header. sd-scripts' scripts read kohya LoRA only; anything else fails deep
+    inside them (or, for resize, writes a file of nothing), so every input is checked first."""
     from orchestrator.lora.reader import lora_header
 
-    problems = []
+    headers, problems = [], []
     for path in paths:
         try:
-            lora_header(path, lycoris=False)
+            headers.append(lora_header(path, lycoris=False))
         except ProjectInvalid as exc:
             problems += exc.problems
     if problems:
         raise ProjectInvalid(problems)
+    return headers
 
 
-def _is_sdxl(path: Path) -> bool:
-    from orchestrator.lora.reader import read_header
-
-    try:
-        header = read_header(path)
-    except (OSError, ValueError):
-        return False
+def _is_sdxl(header: dict) -> bool:
     version = (header.get("__metadata__") or {}).get("ss_base_model_version", "")
     return version.startswith("sdxl") or any(k.startswith(("lora_te1_", "lora_te2_")) for k in header)
 
@@ -161,10 +156,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     missing = [Problem(str(m), "no such file") for m in models if not m.is_file()]
     if missing:
         raise ProjectInvalid(missing)
-    _require_kohya(models)
+    headers = _kohya_headers(models)
     ratios = args.ratios or [1.0] * len(models)
     out = _output(args.output, args.force)
-    sdxl = [_is_sdxl(m) for m in models]
+    sdxl = [_is_sdxl(h) for h in headers]
     if len(set(sdxl)) > 1:
         raise ProjectInvalid([Problem("MODELS", "mixes SDXL and SD 1.x/2.x LoRAs", "Merge LoRAs of one model family")])
     inst = scripts.installation("lora merge")

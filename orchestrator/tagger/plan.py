@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from orchestrator.dataset.listing import BACKUP_DIR as LISTING_BACKUP_DIR
+# One backup folder for every caption writer (`tag`, `captions`); sd-scripts does not look into sub-folders.
+from orchestrator.dataset.listing import BACKUP_DIR
 from orchestrator.fsutil import write_atomic
 from orchestrator.problems import Problem
 from orchestrator.tagger.captions import first_line, join_tags, merged_text, new_tags, split_tags, tag_key, with_trigger
@@ -22,8 +23,6 @@ from orchestrator.tagger.captions import first_line, join_tags, merged_text, new
 Mode = Literal["new", "merge", "overwrite"]
 Action = Literal["create", "merge", "overwrite", "unchanged"]
 MODES: tuple[Mode, ...] = ("new", "merge", "overwrite")
-# One backup folder for every caption writer (`tag`, `captions`); sd-scripts does not look into sub-folders.
-BACKUP_DIR = LISTING_BACKUP_DIR
 
 
 @dataclass(frozen=True)
