@@ -82,11 +82,10 @@ class Scorer:
     def per_image(self) -> np.ndarray:
         """Each picture's fidelity to its row's subjects (mean when a row names several; NaN for none)."""
         values = np.full(len(self.cells), np.nan)
-        for i, cell in enumerate(self.cells):
-            named = [s for s in cell.subjects if s in self.centroids]
-            if named:
-                origin = self.origins[cell.role]
-                values[i] = np.mean([progress(self.embeddings[i], origin, self.centroids[s]) for s in named])
+        for i in range(len(self.cells)):
+            raw = self._raw(i, None)
+            if raw:
+                values[i] = np.mean(raw)
         return values
 
     def _raw(self, i: int, subject: str | None) -> list[float]:
