@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,17 +40,20 @@ def render_grid(plan: EvalPlan, on_progress: Callable[[dict], None] = lambda eve
     spec_path = plan.root / "render.json"
     spec_path.write_text(json.dumps(spec(plan), indent=1), encoding="utf-8")
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    # stderr joins stdout: two pipes read one after the other can deadlock once the unread
+    # one fills; JSON lines are progress, the other lines are kept for the error message
     process = subprocess.Popen([sys.executable, "-m", "orchestrator.backends.builtin.render", str(spec_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     assert process.stdout is not None
+    other: deque[str] = deque(maxlen=20)
     for line in process.stdout:
         try:
             on_progress(json.loads(line))
         except ValueError:
-            continue
-    err = process.stderr.read() if process.stderr else ""
+            if line.strip():
+                other.append(line.strip())
     if process.wait() != 0:
-        last = (err.strip().splitlines() or ["no output"])[-1]
+        last = other[-1] if other else "no output"
         raise ProjectInvalid([Problem(str(spec_path), f"the builtin renderer failed: {last}",
                                       "Check the run's LoRA files (`orchestrator lora inspect`) and retry",
                                       code="render-failed")])

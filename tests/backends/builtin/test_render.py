@@ -65,3 +65,20 @@ def test_a_lora_of_another_model_is_refused_with_its_keys(tmp_path: Path):
     models = Models.load(None)
     with pytest.raises(lora_file.LoraMismatch, match="lora_unet_not_here"):
         lora_file.attach(bad, models.text_encoder, models.unet)
+
+
+def test_a_failing_renderer_is_one_problem_with_its_last_line(tmp_path: Path, monkeypatch):
+    # stderr shares the progress pipe: the child's own error line reaches the message
+    from types import SimpleNamespace
+
+    from orchestrator.backends.builtin import grid
+    from orchestrator.problems import ProjectInvalid
+
+    missing = tmp_path / "gone é.safetensors"
+    monkeypatch.setattr(grid, "spec", lambda plan: {"steps": 2, "scale": 5.0, "width": 64, "height": 64, "jobs": [
+        {"model": "builtin:tiny-sd", "loras": [str(missing)], "weights": [1.0], "images": []}]})
+    with pytest.raises(ProjectInvalid) as info:
+        grid.render_grid(SimpleNamespace(root=tmp_path))
+    (problem,) = info.value.problems
+    assert problem.code == "render-failed" and "the builtin renderer failed" in problem.message
+    assert str(missing) in problem.message
